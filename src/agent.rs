@@ -1,0 +1,1 @@
+//! agent (placeholder until the agent core lands).

@@ -1,0 +1,1 @@
+//! check (placeholder until the agent core lands).

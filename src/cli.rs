@@ -1,0 +1,1 @@
+//! cli (placeholder until the agent core lands).

@@ -1,0 +1,1 @@
+//! demo (placeholder until the agent core lands).

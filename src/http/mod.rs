@@ -1,0 +1,1 @@
+//! http (placeholder until the agent core lands).

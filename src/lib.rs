@@ -1,0 +1,26 @@
+//! backstop: a PostgreSQL backup and disaster-recovery agent.
+//!
+//! It answers, for every database a team runs and at every moment: can we recover, to which
+//! point, how fast, and losing how much? Pollers observe databases and backup sources and publish
+//! an immutable [`state::Snapshot`]; the HTTP server and `backstop check` only read it.
+//!
+//! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
+//! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
+//! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`agent`] wires it all.
+#![deny(missing_docs)]
+
+pub mod agent;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod postgres;
+pub mod secret;
+pub mod state;
+pub mod telemetry;
+
+/// The crate version, for `backstop_build_info` and `--version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,1 @@
+//! metrics (placeholder until the agent core lands).

@@ -1,0 +1,1 @@
+//! postgres (placeholder until the agent core lands).
