@@ -1,1 +1,186 @@
-//! agent (placeholder until the agent core lands).
+//! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
+//! endpoint, readiness, and the HTTP server; shuts everything down on SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::postgres::collector::{spawn_collectors, EndpointTarget};
+use crate::state::{AgentState, EndpointState, SharedState, Snapshot, SourceState, VentureState};
+
+/// Errors that stop the agent from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}; is another backstop running? set agent.listen (or BACKSTOP_AGENT__LISTEN) to a free address")]
+    Bind {
+        /// The address from `agent.listen`.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed while running.
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The snapshot before any poll: every venture and endpoint from config, nothing observed.
+pub fn initial_snapshot(config: &Config) -> Snapshot {
+    Snapshot {
+        generation: 0,
+        agent: AgentState {
+            version: crate::VERSION.to_string(),
+            started_at: Some(chrono::Utc::now()),
+            first_poll_done: config.ventures.iter().all(|v| v.endpoints.is_empty()),
+        },
+        ventures: config
+            .ventures
+            .iter()
+            .map(|v| VentureState {
+                name: v.name.clone(),
+                objectives: v.objectives(),
+                endpoints: v
+                    .endpoints
+                    .iter()
+                    .map(|e| EndpointState {
+                        name: e.name.clone(),
+                        configured_role: e.role,
+                        ..Default::default()
+                    })
+                    .collect(),
+                source: v.backups.as_ref().map(|b| SourceState {
+                    kind: b.kind(),
+                    up: None,
+                    last_poll: None,
+                }),
+                errors: Default::default(),
+            })
+            .collect(),
+    }
+}
+
+/// Connect and statement timeouts derived from the poll interval: a poll never outlives its tick.
+pub fn poll_timeouts(poll_interval: Duration) -> Duration {
+    (poll_interval / 2).clamp(Duration::from_secs(1), Duration::from_secs(10))
+}
+
+/// One collector target per configured endpoint.
+pub fn targets(config: &Config) -> Vec<EndpointTarget> {
+    let timeout = poll_timeouts(config.agent.poll_interval);
+    config
+        .ventures
+        .iter()
+        .flat_map(|v| {
+            v.endpoints.iter().map(move |e| EndpointTarget {
+                venture: v.name.clone(),
+                endpoint: e.name.clone(),
+                dsn: e.dsn.clone(),
+                poll_interval: config.agent.poll_interval,
+                size_interval: config.agent.size_interval,
+                connect_timeout: timeout,
+                statement_timeout: timeout,
+            })
+        })
+        .collect()
+}
+
+/// A running agent: its address, its state, and how to stop it.
+pub struct RunningAgent {
+    /// The address the HTTP server is bound to.
+    pub addr: SocketAddr,
+    /// The shared snapshot (tests and the demo read it).
+    pub state: SharedState,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    server: JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl RunningAgent {
+    /// Signals every task to stop and waits for the HTTP server to drain.
+    pub async fn shutdown(self) -> Result<(), AgentError> {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+        match self.server.await {
+            Ok(Ok(())) | Err(_) => Ok(()),
+            Ok(Err(e)) => Err(AgentError::Serve(e)),
+        }
+    }
+
+    /// Waits until `/readyz` would answer 200 (every endpoint polled once) or `timeout` passes.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            if self.state.load().agent.first_poll_done {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
+
+/// Starts pollers and the HTTP server on `config.agent.listen` and returns at once.
+pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
+    let addr = config.agent.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| AgentError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| AgentError::Bind { addr, source })?;
+    let state = SharedState::new(initial_snapshot(config));
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
+    tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
+    let app = crate::http::router(crate::http::AppState::new(state.clone()));
+    let mut stopped_http = stopped;
+    let server = tokio::spawn(crate::http::serve(listener, app, async move {
+        let _ = stopped_http.wait_for(|s| *s).await;
+    }));
+    tracing::info!(%addr, ventures = config.ventures.len(), "backstop listening");
+    Ok(RunningAgent {
+        addr,
+        state,
+        stop,
+        tasks,
+        server,
+    })
+}
+
+/// Runs the agent until SIGTERM or Ctrl-C.
+pub async fn run(config: &Config) -> Result<(), AgentError> {
+    let agent = start(config).await?;
+    crate::http::shutdown_signal().await;
+    tracing::info!("shutting down");
+    agent.shutdown().await
+}
+
+/// Marks the agent ready once every endpoint has been polled (successfully or not) once.
+async fn readiness(state: SharedState, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let snap = state.load();
+        if snap.agent.first_poll_done {
+            return;
+        }
+        let all_polled = snap
+            .ventures
+            .iter()
+            .flat_map(|v| &v.endpoints)
+            .all(|e| e.probe.last_attempt.is_some());
+        if all_polled {
+            state.update(|s| s.agent.first_poll_done = true);
+            tracing::info!("first poll of every endpoint done: ready");
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}

@@ -1,2 +1,71 @@
-//! The `backstop` binary: parse the command line, run it, map the outcome to an exit code.
-fn main() {}
+//! The `backstop` binary: parse the command line, run the command, map the outcome to an exit
+//! code (0 ok, 1 warning or user error, 2 critical or failed).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use backstop::cli::{Cli, Command, ConfigCommand};
+use backstop::config::{self, Config};
+use backstop::telemetry::{self, LogFormat};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("fix the configuration, then run `backstop config check` again");
+            return ExitCode::from(1);
+        }
+    };
+    let format = match cli.log_format.as_deref() {
+        Some("json") => LogFormat::Json,
+        Some(_) => LogFormat::Text,
+        None => config.agent.log_format,
+    };
+    let _telemetry = telemetry::init(format);
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("backstop: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = runtime.block_on(dispatch(cli.command, config));
+    ExitCode::from(code)
+}
+
+async fn dispatch(command: Command, config: Config) -> u8 {
+    match command {
+        Command::Run => match backstop::agent::run(&config).await {
+            Ok(()) => 0,
+            Err(e) => fail(&e),
+        },
+        Command::Check(args) => backstop::check::run(&config, args.json).await,
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            println!("{}", config::summary(&config));
+            0
+        }
+        Command::Demo(args) => match backstop::demo::run(&config, &args).await {
+            Ok(()) => 0,
+            Err(e) => fail(&e),
+        },
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> u8 {
+    let msg = format!("backstop: {e}");
+    tracing::error!("{msg}");
+    eprintln!("{msg}");
+    2
+}

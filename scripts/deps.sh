@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages backstop's tests and demo need, when missing.
+# As root it installs them; otherwise it prints the exact command and fails.
+# Usage: scripts/deps.sh test|demo
+set -euo pipefail
+
+want=${1:-test}
+missing=()
+have_bin() { command -v "$1" >/dev/null 2>&1; }
+pg_server() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
+
+pg_server || missing+=(postgresql)
+if [ "$want" = test ]; then
+  have_bin promtool || missing+=(prometheus)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "backstop: missing packages: ${missing[*]}" >&2
+  echo "install them as root:  sudo sh -c '$cmd'" >&2
+  exit 1
+fi
+echo "backstop: installing ${missing[*]}" >&2
+sh -c "$cmd" >&2
+# Debian's packages start services where they can; the tests create their own clusters and
+# never use the system ones, so nothing else is needed here.

@@ -1,1 +1,0 @@
-//! check (placeholder until the agent core lands).
