@@ -63,7 +63,10 @@ pub(crate) fn extract(src: &str, overrides: &[Override], report: &mut Report<'_>
     let mut root: Value = match figment.extract() {
         Ok(root) => root,
         Err(e) => {
-            report.error("", format!("invalid TOML: {}", e.kind));
+            report.error(
+                "",
+                format!("invalid TOML: {}; fix the syntax", without_source(&e.kind)),
+            );
             return RawConfig::default();
         }
     };
@@ -84,6 +87,17 @@ pub(crate) fn extract(src: &str, overrides: &[Override], report: &mut Report<'_>
         }
     }
     RawConfig::default()
+}
+
+/// A parser message without the quoted source lines (which may hold a secret).
+fn without_source(kind: &Kind) -> String {
+    let text = kind.to_string();
+    let kept: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains('|') && !l.starts_with('^'))
+        .collect();
+    kept.join("; ")
 }
 
 /// Removes the key at `path` (or the nearest enclosing table key) from `value`.

@@ -296,6 +296,13 @@ pub(crate) fn failover(
             );
         }
     }
+    let fence_command = raw.fence_command.unwrap_or_default();
+    if mode == FailoverMode::Auto && fence_command.trim().is_empty() {
+        report.warn(
+            &mode_path,
+            format!("{path}.fence_command is empty with mode = \"auto\": the old primary is not fenced before a promotion; set fence_command"),
+        );
+    }
     let max_lag_bytes = match raw.max_lag_bytes {
         None => d.max_lag_bytes,
         Some(n) => u64::try_from(n).unwrap_or_else(|_| {
@@ -329,7 +336,7 @@ pub(crate) fn failover(
         ),
         max_lag_bytes,
         cooldown: raw.cooldown.map_or(d.cooldown, |h| h.0),
-        fence_command: raw.fence_command.unwrap_or_default(),
+        fence_command,
     }
 }
 

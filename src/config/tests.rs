@@ -333,3 +333,88 @@ fn load_reads_a_file_and_reports_an_unreadable_one() {
         )
     );
 }
+
+#[test]
+fn unknown_agent_override_variables_are_errors() {
+    let names = vec![
+        "BACKSTOP_AGENT__POLL_INTERVALL".to_string(),
+        "BACKSTOP_AGENT__LISTEN".to_string(),
+    ];
+    let err =
+        super::load_source("", "backstop.toml", None, &env(&[]), &names).expect_err("unknown");
+    assert_eq!(
+        err.to_string(),
+        "environment variable BACKSTOP_AGENT__POLL_INTERVALL: agent.poll_intervall: unknown [agent] key \"poll_intervall\": unset the variable, or use one of listen, state, admin_token_env, admin_token_file, poll_interval, size_interval, supabase_max_requests_per_min, scratch_dir, max_concurrent_drills, log_format"
+    );
+}
+
+#[test]
+fn integer_override_that_is_not_a_number() {
+    let vars: &[(&str, &str)] = &[("BACKSTOP_AGENT__MAX_CONCURRENT_DRILLS", "many")];
+    assert_eq!(
+        load_err("", vars),
+        "environment variable BACKSTOP_AGENT__MAX_CONCURRENT_DRILLS: agent.max_concurrent_drills: wrong type: expected an integer, found a string"
+    );
+}
+
+#[test]
+fn notify_receivers_and_triggers() {
+    let src = r#"[[notify]]
+kind = "pagerduty"
+min_severity = "warning"
+url = "http://127.0.0.1:1/v2/enqueue"
+
+[[notify]]
+kind = "webhook"
+
+[[ventures]]
+name = "acme"
+[[ventures.triggers]]
+when = "drill_failed"
+webhook_url_env = "HOOK"
+[[ventures.triggers]]
+when = "endpoint_down"
+run = "true"
+cooldown = "5m"
+"#;
+    let vars: &[(&str, &str)] = &[
+        ("PD_ROUTING_KEY", "rk"),
+        ("BACKSTOP_WEBHOOK_URL", "https://example.com/w"),
+        ("HOOK", "https://example.com/t"),
+    ];
+    let config = load_ok(src, vars);
+    assert_eq!(config.notify[0].kind(), NotifyKind::PagerDuty);
+    assert_eq!(config.notify[0].min_severity, Severity::Warning);
+    match &config.notify[0].target {
+        NotifyTarget::PagerDuty { routing_key, url } => {
+            assert_eq!(
+                (routing_key.expose(), url.as_str()),
+                ("rk", "http://127.0.0.1:1/v2/enqueue")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(config.notify[1].min_severity, Severity::Critical);
+    assert!(
+        matches!(&config.notify[1].target, NotifyTarget::Webhook { url } if url.expose() == "https://example.com/w")
+    );
+    let t = &config.ventures[0].triggers;
+    assert_eq!(t[0].when, TriggerWhen::DrillFailed);
+    assert!(
+        matches!(&t[0].action, TriggerAction::Webhook(u) if u.expose() == "https://example.com/t")
+    );
+    assert_eq!(t[0].cooldown, Duration::from_secs(3600));
+    assert_eq!(t[1].action, TriggerAction::Run("true".to_string()));
+    assert_eq!(t[1].cooldown, Duration::from_secs(300));
+}
+
+#[test]
+fn auto_failover_without_fence_command_warns() {
+    let src = "[[ventures]]\nname = \"acme\"\n[[ventures.endpoints]]\n[[ventures.endpoints]]\n[ventures.failover]\nmode = \"auto\"\n";
+    let config = load_ok(src, &[("ACME_PG1_DSN", "a"), ("ACME_PG2_DSN", "b")]);
+    assert_eq!(config.ventures[0].failover.mode, FailoverMode::Auto);
+    assert_eq!(
+        config.warnings,
+        vec!["backstop.toml:6: ventures[0].failover.fence_command is empty with mode = \"auto\": the old primary is not fenced before a promotion; set fence_command".to_string()]
+    );
+}

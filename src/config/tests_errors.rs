@@ -188,3 +188,36 @@ fn secret_written_two_ways() {
         "backstop.toml:5: ventures[0].endpoints[0].dsn_env: set only one of dsn, dsn_env and dsn_file"
     );
 }
+#[test]
+fn auto_failover_needs_a_standby() {
+    assert_eq!(
+        errors("[[ventures]]\nname = \"acme\"\n[[ventures.endpoints]]\nfailover = { mode = \"auto\" }\n"),
+        "backstop.toml:4: ventures[0].endpoints[0].failover: unknown key \"failover\": remove it, or use one of name, dsn, dsn_env, dsn_file, role"
+    );
+    assert_eq!(
+        errors("[[ventures]]\nname = \"acme\"\nfailover = { mode = \"auto\" }\n[[ventures.endpoints]]\n"),
+        "backstop.toml:3: ventures[0].failover.mode: \"auto\" needs a primary and at least one standby endpoint: add a [[ventures.endpoints]] with role = \"standby\", or set mode = \"manual\" or \"off\""
+    );
+}
+
+#[test]
+fn many_problems_are_all_reported_in_line_order() {
+    let src = "[agent]\nlisten = \"nope\"\nbogus = 1\n\n[[ventures]]\nname = \"acme\"\nrto = \"4 hours\"\n\n[[ventures]]\nname = \"acme\"\n[ventures.failover]\nmode = \"sometimes\"\n";
+    assert_eq!(
+        errors(src),
+        "backstop.toml:2: agent.listen: \"nope\" is not an address and port: write an IP and a port, e.g. \"127.0.0.1:9847\"\n\
+backstop.toml:3: agent.bogus: unknown key \"bogus\": remove it, or use one of listen, state, admin_token_env, admin_token_file, poll_interval, size_interval, supabase_max_requests_per_min, scratch_dir, max_concurrent_drills, log_format\n\
+backstop.toml:7: ventures[0].rto: invalid duration \"4 hours\": write a number and a unit (ms, s, m, h, d, w), e.g. \"15m\"\n\
+backstop.toml:10: ventures[1].name: duplicate venture name \"acme\" (first at line 6): give each venture a unique name\n\
+backstop.toml:12: ventures[1].failover.mode: \"sometimes\" is not a valid value: use one of \"off\", \"manual\", \"auto\""
+    );
+}
+
+#[test]
+fn toml_1_1_only_syntax_is_reported_without_echoing_the_source() {
+    let text = errors("[agent]\nstate = \"hunter2\"\nx = {\n  y = 1 }\n");
+    assert_eq!(
+        text,
+        "backstop.toml: invalid TOML: TOML parse error at line 3, column 6; invalid inline table; expected `}`; fix the syntax"
+    );
+}
