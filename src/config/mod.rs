@@ -37,6 +37,21 @@ pub use venture::{
     TriggerConfig, TriggerWhen, VentureConfig,
 };
 
+/// One line for `backstop config check`: what was loaded, from where.
+pub fn summary(config: &Config) -> String {
+    let endpoints: usize = config.ventures.iter().map(|v| v.endpoints.len()).sum();
+    let from = match &config.file {
+        Some(f) => f.display().to_string(),
+        None => "built-in defaults".to_string(),
+    };
+    format!(
+        "ok: {} venture(s), {} endpoint(s), {} notification receiver(s) from {from}",
+        config.ventures.len(),
+        endpoints,
+        config.notify.len()
+    )
+}
+
 /// The file read when no `--config` is given (if it exists).
 pub const DEFAULT_FILE: &str = "backstop.toml";
 

@@ -130,6 +130,14 @@ pub enum BackupsConfig {
 }
 
 impl BackupsConfig {
+    /// Which source this is (the `source` label).
+    pub fn kind(&self) -> crate::state::SourceKind {
+        match self {
+            BackupsConfig::PgBackRest(_) => crate::state::SourceKind::PgBackRest,
+            BackupsConfig::Supabase(_) => crate::state::SourceKind::Supabase,
+        }
+    }
+
     /// How often the source is polled.
     pub fn poll_interval(&self) -> Duration {
         match self {
