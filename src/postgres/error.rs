@@ -180,3 +180,26 @@ pub(crate) fn describe(err: &tokio_postgres::Error) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_binaries_names_the_install_command() {
+        let err = PgError::MissingBinaries {
+            searched: "/usr/lib/postgresql/*/bin".into(),
+        };
+        assert!(err.to_string().contains("apt-get install -y postgresql-15"));
+        assert_eq!(err.kind(), ErrorKind::Config);
+        let err = PgError::Command {
+            program: "pg_ctl".into(),
+            reason: "exited with 1".into(),
+            log_tail: "FATAL: boom".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "pg_ctl failed: exited with 1\n--- last output ---\nFATAL: boom"
+        );
+    }
+}

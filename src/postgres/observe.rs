@@ -19,6 +19,7 @@ pub async fn observe(client: &Client) -> Result<EndpointObservation, PgError> {
         (queries::replication(client).await?, None)
     };
     let timeline = match wal_receiver.as_ref().and_then(|r| r.received_tli) {
+        _ if !in_recovery => queries::primary_timeline(client).await?,
         Some(tli) => tli,
         None => queries::checkpoint_timeline(client).await?,
     };

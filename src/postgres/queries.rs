@@ -127,7 +127,25 @@ pub async fn settings(client: &Client) -> Result<Settings, PgError> {
     Ok(out)
 }
 
-/// The checkpoint's timeline (`pg_control_checkpoint().timeline_id`).
+/// The timeline a primary writes on now: the first 8 hex digits of
+/// `pg_walfile_name(pg_current_wal_lsn())` (right after a promotion the checkpoint's timeline
+/// may still be the old one, and this needs no privilege).
+pub async fn primary_timeline(client: &Client) -> Result<u32, PgError> {
+    let row = client
+        .query_one("SELECT pg_walfile_name(pg_current_wal_lsn())", &[])
+        .await
+        .map_err(|e| PgError::query("pg_walfile_name", &e))?;
+    let name: String = get(&row, 0, "pg_walfile_name")?;
+    name.get(0..8)
+        .and_then(|t| u32::from_str_radix(t, 16).ok())
+        .ok_or(PgError::Parse {
+            what: "WAL file name",
+            value: name,
+        })
+}
+
+/// The checkpoint's timeline (`pg_control_checkpoint().timeline_id`), for a standby without
+/// a WAL receiver.
 pub async fn checkpoint_timeline(client: &Client) -> Result<u32, PgError> {
     let row = client
         .query_one("SELECT timeline_id FROM pg_control_checkpoint()", &[])

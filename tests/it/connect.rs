@@ -128,6 +128,24 @@ async fn sslmode_require_uses_tls() {
         .expect("show")
         .get(0);
     assert_eq!(app, "backstop");
+    let short = ConnectOptions {
+        statement_timeout: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let dsn = format!(
+        "host=127.0.0.1 port={} user=postgres sslmode=require",
+        pg.port()
+    );
+    let client = connect(&Secret::new(dsn), &short).await.expect("connect");
+    let err = client
+        .simple_query("SELECT pg_sleep(2)")
+        .await
+        .expect_err("statement_timeout");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::QUERY_CANCELED),
+        "{err}"
+    );
 
     // The same server with TLS off: require must fail, not fall back to plain text.
     pg.exec("ALTER SYSTEM SET ssl = off")
