@@ -3,8 +3,11 @@
 //!
 //! Each endpoint runs in its own task and every call is bounded by a timeout, so no endpoint
 //! can stall another. A failed poll leaves the last good `observed` (with its timestamp) in
-//! place. Log lines are written on state changes only (up/down, role, error kind); successful
-//! polls log at debug. Replication lag is recombined on every publish ([`super::lag`]).
+//! place. `probe.up` is the probe's result (connect + `SELECT 1`); when the probe succeeds but
+//! the observation fails, `up` stays true while `last_error` carries the kind and the venture's
+//! error counter grows. Log lines are written on state changes only (up/down, role, error
+//! kind); successful polls log at debug. Replication lag is recombined on every publish
+//! ([`super::lag`]).
 
 use std::time::{Duration, Instant};
 
@@ -185,15 +188,19 @@ impl Poller {
                 error = outcome.error.as_ref().map(tracing::field::display),
                 "endpoint down"
             ),
-            (Some(false) | None, true) => {
-                tracing::info!(venture = %venture, endpoint = %endpoint, role = role.as_str(), "endpoint up")
-            }
+            (Some(false) | None, true) => tracing::info!(
+                venture = %venture, endpoint = %endpoint, role = role.as_str(),
+                kind = kind.map(ErrorKind::as_str),
+                error = outcome.error.as_ref().map(tracing::field::display),
+                "endpoint up"
+            ),
             _ => {}
         }
         if up && role != self.last_role && self.last_role != Role::Unknown {
             tracing::warn!(venture = %venture, endpoint = %endpoint, from = self.last_role.as_str(), to = role.as_str(), "endpoint role changed");
         }
-        if up && kind != self.last_error {
+        // Poll errors while the probe succeeds (a failing query): logged when the kind changes.
+        if up && self.last_up == Some(true) && kind != self.last_error {
             match (kind, outcome.error.as_ref()) {
                 (Some(kind), Some(e)) => {
                     tracing::warn!(venture = %venture, endpoint = %endpoint, kind = kind.as_str(), error = %e, "endpoint poll failing")

@@ -162,6 +162,7 @@ async fn archiving_broken() {
 /// One endpoint dies and another hangs; the healthy one keeps updating on its own schedule.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoint_down_and_hung_do_not_stall_others() {
+    harness::init_logs();
     let root = harness::root();
     let (pg1, mut pg2) = tokio::join!(
         started(root.path(), "pg1", &[]),

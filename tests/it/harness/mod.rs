@@ -139,3 +139,11 @@ pub async fn wait_until(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Routes `tracing` output to the test's captured output (shown for failing tests).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("backstop=info")
+        .with_test_writer()
+        .try_init();
+}
