@@ -1,6 +1,8 @@
 //! backstop's integration tests: one binary, a module per area, against real components
 //! (DESIGN.md §12). Run with `cargo test --test it`.
 
+mod agent;
+mod cli;
 mod collector;
 mod connect;
 mod harness;

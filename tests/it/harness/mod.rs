@@ -1,5 +1,7 @@
 //! Shared helpers: a 0755 temp root, fast scratch clusters, a Snapshot with endpoints, polling.
 
+pub mod http;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
