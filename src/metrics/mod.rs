@@ -22,6 +22,8 @@
 //! ```
 
 mod collector;
+#[cfg(test)]
+mod doc_sync;
 mod endpoint;
 mod family;
 mod format;
