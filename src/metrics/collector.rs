@@ -1,0 +1,231 @@
+//! [`SnapshotCollector`]: the scrape-time collector that encodes the current [`Snapshot`].
+//!
+//! It only reads [`SharedState::load`]: no SQL, HTTP, process or `.await` happens at scrape
+//! time, so every scrape sees one consistent snapshot and costs only the encoding. Agent- and
+//! venture-level families live here; per-endpoint families in `endpoint.rs`.
+
+use std::fmt;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+
+use super::endpoint;
+use super::family::{flag, unix, venture_counters, venture_gauge, SECONDS};
+use crate::error::ErrorKind;
+use crate::state::{Role, SharedState, Snapshot, VentureState};
+
+/// Outcomes of `backstop_failovers_total`.
+pub const FAILOVER_OUTCOMES: [&str; 3] = ["completed", "refused", "failed"];
+/// Outcomes of `backstop_drill_runs_total`.
+pub const DRILL_OUTCOMES: [&str; 3] = ["passed", "failed", "aborted"];
+
+/// Encodes the [`Snapshot`] held by a [`SharedState`] on every scrape.
+#[derive(Debug, Clone)]
+pub struct SnapshotCollector {
+    state: SharedState,
+}
+
+impl SnapshotCollector {
+    /// A collector reading `state`.
+    pub fn new(state: SharedState) -> Self {
+        Self { state }
+    }
+}
+
+impl Collector for SnapshotCollector {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> fmt::Result {
+        let snap = self.state.load();
+        encode_agent(&mut enc, &snap)?;
+        encode_ventures(&mut enc, &snap)?;
+        endpoint::encode(&mut enc, &snap)
+    }
+}
+
+fn encode_agent(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Result {
+    let version = if snap.agent.version.is_empty() {
+        crate::VERSION
+    } else {
+        snap.agent.version.as_str()
+    };
+    enc.encode_descriptor(
+        "build_info",
+        "Always 1; the version label is the running backstop version.",
+        None,
+        MetricType::Gauge,
+    )?
+    .encode_family(&[("version", version)])?
+    .encode_gauge(&1u64)?;
+
+    if let Some(started) = snap.agent.started_at {
+        enc.encode_descriptor(
+            "start_time",
+            "Unix time the agent process started.",
+            Some(&SECONDS),
+            MetricType::Gauge,
+        )?
+        .encode_gauge(&unix(started))?;
+    }
+    enc.encode_descriptor(
+        "ready",
+        "1 once every endpoint has been polled at least once (what /readyz reports).",
+        None,
+        MetricType::Gauge,
+    )?
+    .encode_gauge(&flag(snap.agent.first_poll_done))?;
+    enc.encode_descriptor(
+        "snapshot_generation",
+        "Number of snapshot updates published by the pollers since start; flat means no poller is publishing.",
+        None,
+        MetricType::Gauge,
+    )?
+    .encode_gauge(&snap.generation)?;
+    enc.encode_descriptor(
+        "ventures",
+        "Number of configured ventures.",
+        None,
+        MetricType::Gauge,
+    )?
+    .encode_gauge(&(snap.ventures.len() as u64))
+}
+
+fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Result {
+    venture_gauge(
+        enc,
+        snap,
+        "rpo_objective",
+        "Declared recovery point objective of the venture.",
+        Some(&SECONDS),
+        |v| Some(v.objectives.rpo.as_secs_f64()),
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "rto_objective",
+        "Declared recovery time objective of the venture.",
+        Some(&SECONDS),
+        |v| Some(v.objectives.rto.as_secs_f64()),
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "pitr_window_objective",
+        "Declared coverage the point-in-time-recovery window must have.",
+        Some(&SECONDS),
+        |v| Some(v.objectives.pitr_window.as_secs_f64()),
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "backup_max_age_objective",
+        "Declared maximum age of the newest usable backup.",
+        Some(&SECONDS),
+        |v| Some(v.objectives.backup_max_age.as_secs_f64()),
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "pitr_enabled",
+        "1 when the primary's archive_mode is on or always, 0 when off, as of the last poll.",
+        None,
+        pitr_enabled,
+    )?;
+    encode_source(enc, snap)?;
+    let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
+    venture_counters(
+        enc,
+        snap,
+        "errors",
+        "Pipeline errors by kind since the agent started.",
+        "kind",
+        &kinds,
+        |v, i| v.errors.get(&ErrorKind::ALL[i]).copied().unwrap_or(0),
+    )?;
+    venture_counters(
+        enc,
+        snap,
+        "failovers",
+        "Failovers by outcome since the agent started.",
+        "outcome",
+        &FAILOVER_OUTCOMES,
+        |_, _| 0,
+    )?;
+    venture_counters(
+        enc,
+        snap,
+        "drill_runs",
+        "DR drill runs by outcome since the agent started.",
+        "outcome",
+        &DRILL_OUTCOMES,
+        |_, _| 0,
+    )?;
+    if !snap.ventures.is_empty() {
+        let mut family = enc.encode_descriptor(
+            "drill_missed_runs",
+            "Scheduled DR drills that could not start, since the agent started.",
+            None,
+            MetricType::Counter,
+        )?;
+        for v in &snap.ventures {
+            family
+                .encode_family(&[("venture", v.name.as_str())])?
+                .encode_counter::<NoLabelSet, _, u64>(&0u64, None)?;
+        }
+    }
+    Ok(())
+}
+
+/// `backstop_pitr_enabled`: from the endpoint that is primary now (else the configured one).
+fn pitr_enabled(v: &VentureState) -> Option<u64> {
+    let primary = v
+        .endpoints
+        .iter()
+        .find(|e| e.role == Role::Primary)
+        .or_else(|| {
+            v.endpoints
+                .iter()
+                .find(|e| e.configured_role == Role::Primary)
+        })?;
+    match primary.observed.as_ref()?.archive_mode.as_str() {
+        "on" | "always" => Some(1),
+        "off" => Some(0),
+        _ => None,
+    }
+}
+
+fn encode_source(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Result {
+    let sources = || {
+        snap.ventures
+            .iter()
+            .filter_map(|v| v.source.as_ref().map(|s| (v.name.as_str(), s)))
+    };
+    if sources().any(|(_, s)| s.up.is_some()) {
+        let mut family = enc.encode_descriptor(
+            "source_up",
+            "1 when the last poll of the backup source succeeded, 0 when it failed.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (venture, s) in sources() {
+            if let Some(up) = s.up {
+                let labels = [("venture", venture), ("source", s.kind.as_str())];
+                family.encode_family(&labels)?.encode_gauge(&flag(up))?;
+            }
+        }
+    }
+    if sources().any(|(_, s)| s.last_poll.is_some()) {
+        let mut family = enc.encode_descriptor(
+            "source_last_poll_timestamp",
+            "Unix time the last successful poll of the backup source finished.",
+            Some(&SECONDS),
+            MetricType::Gauge,
+        )?;
+        for (venture, s) in sources() {
+            if let Some(at) = s.last_poll {
+                let labels = [("venture", venture), ("source", s.kind.as_str())];
+                family.encode_family(&labels)?.encode_gauge(&unix(at))?;
+            }
+        }
+    }
+    Ok(())
+}

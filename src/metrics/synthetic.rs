@@ -1,0 +1,125 @@
+//! Synthetic snapshots with every field set, for encoder tests, scrape benchmarks and demos.
+//!
+//! Nothing here is observed: values are deterministic functions of the venture index.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::error::ErrorKind;
+use crate::state::{
+    AgentState, ArchiverStats, EndpointObservation, EndpointState, HistogramState, Objectives,
+    ProbeState, ReplicaStats, Role, Snapshot, SourceKind, SourceState, Timed, VentureState,
+    WalReceiver,
+};
+
+/// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
+/// standby `db-b`, a pgBackRest source and some errors counted, all observed around `now`.
+///
+/// ```
+/// let snap = backstop::metrics::synthetic::snapshot(3, chrono::Utc::now());
+/// assert_eq!(snap.ventures.len(), 3);
+/// assert!(snap.ventures.iter().all(|v| v.endpoints.len() == 2));
+/// ```
+pub fn snapshot(ventures: usize, now: DateTime<Utc>) -> Snapshot {
+    Snapshot {
+        generation: 42,
+        agent: AgentState {
+            version: crate::VERSION.to_owned(),
+            started_at: Some(now - TimeDelta::hours(1)),
+            first_poll_done: true,
+        },
+        ventures: (0..ventures).map(|i| venture(i, now)).collect(),
+    }
+}
+
+fn venture(i: usize, now: DateTime<Utc>) -> VentureState {
+    let mut errors = BTreeMap::new();
+    errors.insert(ErrorKind::Timeout, i as u64 % 7);
+    errors.insert(ErrorKind::Connect, 1);
+    VentureState {
+        name: format!("venture-{i:04}"),
+        objectives: Objectives {
+            rpo: Duration::from_secs(300 + i as u64 % 600),
+            ..Objectives::default()
+        },
+        endpoints: vec![
+            endpoint("db-a", Role::Primary, i, now),
+            endpoint("db-b", Role::Standby, i, now),
+        ],
+        source: Some(SourceState {
+            kind: if i % 2 == 0 {
+                SourceKind::PgBackRest
+            } else {
+                SourceKind::Supabase
+            },
+            up: Some(i % 13 != 0),
+            last_poll: Some(now - TimeDelta::seconds(30)),
+        }),
+        errors,
+    }
+}
+
+fn endpoint(name: &str, role: Role, i: usize, now: DateTime<Utc>) -> EndpointState {
+    let standby = role == Role::Standby;
+    let mut duration = HistogramState::default();
+    for k in 0..20 {
+        duration.observe(0.0007 * (1 + (i + k) % 9) as f64);
+    }
+    EndpointState {
+        name: name.to_owned(),
+        configured_role: role,
+        role,
+        fenced: false,
+        probe: ProbeState {
+            up: Some(true),
+            last_attempt: Some(now - TimeDelta::seconds(2)),
+            last_success: Some(now - TimeDelta::seconds(2)),
+            duration,
+        },
+        observed: Some(EndpointObservation {
+            at: now - TimeDelta::seconds(5),
+            in_recovery: standby,
+            server_version_num: 16,
+            timeline: 3,
+            wal_segment_size: 16 << 20,
+            archive_mode: if standby { "on" } else { "always" }.to_owned(),
+            archive_timeout_seconds: 60,
+            current_lsn: Some(0x3_0000_0000 + i as u64 * 8192),
+            archiver: Some(ArchiverStats {
+                archived_count: 10_000 + i as u64,
+                failed_count: i as u64 % 3,
+                last_archived_wal: Some("000000030000000300000000".to_owned()),
+                last_archived_time: Some(now - TimeDelta::seconds(40)),
+                last_failed_wal: Some("0000000300000002000000FF".to_owned()),
+                last_failed_time: Some(now - TimeDelta::days(2)),
+            }),
+            archive_lag_bytes: Some(8192 * (i as u64 % 100)),
+            ready_files: Some(i as u64 % 4),
+            replication_lag_bytes: standby.then_some(4096),
+            replication_lag_seconds: standby.then_some(0.25),
+            wal_receiver: standby.then(|| WalReceiver {
+                status: "streaming".to_owned(),
+                last_msg_receipt_time: Some(now - TimeDelta::seconds(1)),
+                flushed_lsn: Some(0x3_0000_0000),
+                received_tli: Some(3),
+            }),
+            replicas: if standby {
+                Vec::new()
+            } else {
+                vec![ReplicaStats {
+                    application_name: "db-b".to_owned(),
+                    state: "streaming".to_owned(),
+                    replay_lsn: Some(0x3_0000_0000),
+                    replay_lag_seconds: Some(0.25),
+                }]
+            },
+        }),
+        database_size: Some(Timed {
+            value: (1 << 30) + i as u64 * 4096,
+            at: now - TimeDelta::minutes(10),
+        }),
+        last_error: None,
+    }
+}
