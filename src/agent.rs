@@ -24,8 +24,8 @@ pub enum AgentError {
         source: std::io::Error,
     },
     /// The HTTP server failed while running.
-    #[error("HTTP server failed: {0}")]
-    Serve(std::io::Error),
+    #[error(transparent)]
+    Serve(#[from] crate::http::HttpError),
 }
 
 /// The snapshot before any poll: every venture and endpoint from config, nothing observed.
@@ -96,7 +96,7 @@ pub struct RunningAgent {
     pub state: SharedState,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
-    server: JoinHandle<Result<(), std::io::Error>>,
+    server: JoinHandle<Result<(), crate::http::HttpError>>,
 }
 
 impl RunningAgent {
@@ -138,7 +138,10 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
-    let app = crate::http::router(crate::http::AppState::new(state.clone()));
+    let app = crate::http::router(crate::http::AppState::new(
+        state.clone(),
+        crate::metrics::Metrics::new(state.clone()),
+    ));
     let mut stopped_http = stopped;
     let server = tokio::spawn(crate::http::serve(listener, app, async move {
         let _ = stopped_http.wait_for(|s| *s).await;

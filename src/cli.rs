@@ -79,7 +79,10 @@ mod tests {
     fn parses_documented_forms() {
         let cli = Cli::try_parse_from(["backstop", "check", "--json", "--config", "x.toml"])
             .expect("parses");
-        assert!(matches!(cli.command, Command::Check(CheckArgs { json: true })));
+        assert!(matches!(
+            cli.command,
+            Command::Check(CheckArgs { json: true })
+        ));
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
         let cli = Cli::try_parse_from(["backstop", "config", "check"]).expect("parses");
         assert!(matches!(

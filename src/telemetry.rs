@@ -10,7 +10,6 @@ use tracing_subscriber::{EnvFilter, Layer};
 
 pub use crate::config::LogFormat;
 
-
 /// Keeps Sentry flushing until dropped at exit.
 #[must_use = "dropping the guard stops Sentry reporting"]
 pub struct TelemetryGuard {
@@ -53,7 +52,9 @@ pub fn init(format: LogFormat) -> TelemetryGuard {
 }
 
 fn sentry_init() -> Option<sentry::ClientInitGuard> {
-    let dsn = std::env::var("SENTRY_DSN").ok().filter(|d| !d.trim().is_empty())?;
+    let dsn = std::env::var("SENTRY_DSN")
+        .ok()
+        .filter(|d| !d.trim().is_empty())?;
     let mut options = sentry::ClientOptions::default();
     options.release = Some(format!("backstop@{}", crate::VERSION).into());
     options.environment = std::env::var("SENTRY_ENVIRONMENT").ok().map(Into::into);

@@ -34,7 +34,11 @@ pub fn report<'a>(snapshot: &'a Snapshot, findings: &'a [Finding]) -> Report<'a>
         .iter()
         .map(|v| {
             let mine: Vec<&Finding> = findings.iter().filter(|f| f.venture == v.name).collect();
-            let status = mine.iter().map(|f| f.severity).max().unwrap_or(Severity::Ok);
+            let status = mine
+                .iter()
+                .map(|f| f.severity)
+                .max()
+                .unwrap_or(Severity::Ok);
             VentureReport {
                 name: &v.name,
                 status,
@@ -95,7 +99,9 @@ pub fn table(report: &Report<'_>) -> String {
         ));
     }
     if report.ventures.is_empty() {
-        out.push_str("no ventures configured: add a [[ventures]] table (see backstop.example.toml)\n");
+        out.push_str(
+            "no ventures configured: add a [[ventures]] table (see backstop.example.toml)\n",
+        );
     }
     if !actions.is_empty() {
         out.push_str("\nwhat to do:\n");

@@ -102,11 +102,14 @@ fn endpoint_rules(v: &VentureState, e: &EndpointState, now: DateTime<Utc>, out: 
         push(
             rule,
             severity,
-            format!("{} endpoint is unreachable (error kind: {kind})", role_word(e)),
             format!(
-                "check that the server is running and reachable with the configured DSN; \
-                 if the primary is lost follow runbooks/primary-lost.md"
+                "{} endpoint is unreachable (error kind: {kind})",
+                role_word(e)
             ),
+            "check that the server is running and reachable with the configured DSN \
+             (psql with the same connection string); if the primary is lost, promote a \
+             healthy standby or restore from backup"
+                .to_string(),
         );
     }
     let Some(obs) = &e.observed else { return };
@@ -163,7 +166,7 @@ fn endpoint_rules(v: &VentureState, e: &EndpointState, now: DateTime<Utc>, out: 
                     "WAL archiving is failing ({} failures; {how_long}; RPO {rpo}s)",
                     a.failed_count
                 ),
-                "read the PostgreSQL log for the archive_command error and fix it; follow runbooks/archiving-broken.md".into(),
+                "read the PostgreSQL log for the archive_command error and fix it (permissions, full disk, repository reachable); WAL piles up in pg_wal until it works".into(),
             );
         }
     }
@@ -196,7 +199,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0)
+            .single()
+            .expect("valid")
     }
 
     fn healthy_primary() -> EndpointState {
@@ -254,7 +259,8 @@ mod tests {
     #[test]
     fn table() {
         type Edit = fn(&mut EndpointState);
-        let cases: Vec<(&str, Edit, Vec<(&str, Severity)>)> = vec![
+        type Case = (&'static str, Edit, Vec<(&'static str, Severity)>);
+        let cases: Vec<Case> = vec![
             (
                 "primary down",
                 |e| e.probe.up = Some(false),

@@ -39,8 +39,8 @@ use crate::state::SharedState;
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The server stopped with an I/O error (accepting connections failed).
-    #[error("HTTP server failed")]
-    Serve(#[source] std::io::Error),
+    #[error("HTTP server failed: {0}")]
+    Serve(std::io::Error),
 }
 
 /// What every handler can read: the observed state and the metrics registry.

@@ -93,11 +93,15 @@ name = "beta"
         ("ALPHA_PG2_DSN", pg2.dsn().expose().to_string()),
         (
             "BETA_HUNG_DSN",
-            format!("host=127.0.0.1 port={hung_port} user=postgres password={password} sslmode=disable"),
+            format!(
+                "host=127.0.0.1 port={hung_port} user=postgres password={password} sslmode=disable"
+            ),
         ),
         (
             "BETA_DEAD_DSN",
-            format!("postgres://postgres:{password}@127.0.0.1:{dead_port}/postgres?sslmode=disable"),
+            format!(
+                "postgres://postgres:{password}@127.0.0.1:{dead_port}/postgres?sslmode=disable"
+            ),
         ),
     ]
     .into_iter()
@@ -110,9 +114,16 @@ name = "beta"
 
     // The hung endpoint's first poll takes its whole connect timeout: not ready yet.
     let ready = get(addr, "/readyz", &[]).await;
-    assert_eq!(ready.status, 503, "readyz before the first poll: {}", ready.body);
+    assert_eq!(
+        ready.status, 503,
+        "readyz before the first poll: {}",
+        ready.body
+    );
     assert_eq!(get(addr, "/healthz", &[]).await.status, 200);
-    assert!(agent.wait_ready(Duration::from_secs(20)).await, "agent became ready");
+    assert!(
+        agent.wait_ready(Duration::from_secs(20)).await,
+        "agent became ready"
+    );
     assert_eq!(get(addr, "/readyz", &[]).await.status, 200);
 
     pg1.exec("CREATE TABLE t (id int, pad text); INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 3000) g; SELECT pg_switch_wal();")
@@ -123,12 +134,23 @@ name = "beta"
     let deadline = Instant::now() + Duration::from_secs(30);
     let body = loop {
         let body = get(addr, "/metrics", &[]).await.body;
-        let archived = sample(&body, "backstop_wal_archived_total", &[("venture", "alpha"), ("endpoint", "pg1")]);
-        let lag = sample(&body, "backstop_wal_archive_lag_bytes", &[("venture", "alpha"), ("endpoint", "pg1")]);
+        let archived = sample(
+            &body,
+            "backstop_wal_archived_total",
+            &[("venture", "alpha"), ("endpoint", "pg1")],
+        );
+        let lag = sample(
+            &body,
+            "backstop_wal_archive_lag_bytes",
+            &[("venture", "alpha"), ("endpoint", "pg1")],
+        );
         if archived.unwrap_or(0.0) >= 1.0 && lag.is_some_and(|l| l < SEG as f64) {
             break body;
         }
-        assert!(Instant::now() < deadline, "archiving never showed in /metrics:\n{body}");
+        assert!(
+            Instant::now() < deadline,
+            "archiving never showed in /metrics:\n{body}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
 
@@ -140,29 +162,67 @@ name = "beta"
     assert_eq!(v("backstop_probe_up", &beta("hung")), Some(0.0));
     assert_eq!(v("backstop_probe_up", &beta("dead")), Some(0.0));
     let role = |e: &'static str, r: &'static str| {
-        v("backstop_endpoint_role", &[("venture", "alpha"), ("endpoint", e), ("role", r)])
+        v(
+            "backstop_endpoint_role",
+            &[("venture", "alpha"), ("endpoint", e), ("role", r)],
+        )
     };
     assert_eq!(role("pg1", "primary"), Some(1.0));
     assert_eq!(role("pg1", "standby"), Some(0.0));
     assert_eq!(role("pg2", "standby"), Some(1.0));
-    assert!(v("backstop_replication_lag_bytes", &alpha("pg2")).is_some(), "standby lag");
-    assert_eq!(v("backstop_replication_lag_bytes", &alpha("pg1")), None, "a primary has no lag");
-    assert_eq!(v("backstop_archive_timeout_seconds", &alpha("pg1")), Some(60.0));
-    assert!(v("backstop_wal_archive_last_archived_timestamp_seconds", &alpha("pg1")).is_some());
+    assert!(
+        v("backstop_replication_lag_bytes", &alpha("pg2")).is_some(),
+        "standby lag"
+    );
+    assert_eq!(
+        v("backstop_replication_lag_bytes", &alpha("pg1")),
+        None,
+        "a primary has no lag"
+    );
+    assert_eq!(
+        v("backstop_archive_timeout_seconds", &alpha("pg1")),
+        Some(60.0)
+    );
+    assert!(v(
+        "backstop_wal_archive_last_archived_timestamp_seconds",
+        &alpha("pg1")
+    )
+    .is_some());
     // Unknown is absent: the dead endpoints were never observed.
     assert_eq!(v("backstop_wal_archive_lag_bytes", &beta("dead")), None);
     assert_eq!(v("backstop_archive_timeout_seconds", &beta("hung")), None);
-    let errors = |kind: &str| v("backstop_errors_total", &[("venture", "beta"), ("kind", kind)]);
-    assert!(errors("timeout").unwrap_or(0.0) >= 1.0, "hung endpoint counted as timeout");
-    assert!(errors("connect").unwrap_or(0.0) >= 1.0, "dead endpoint counted as connect");
+    let errors = |kind: &str| {
+        v(
+            "backstop_errors_total",
+            &[("venture", "beta"), ("kind", kind)],
+        )
+    };
+    assert!(
+        errors("timeout").unwrap_or(0.0) >= 1.0,
+        "hung endpoint counted as timeout"
+    );
+    assert!(
+        errors("connect").unwrap_or(0.0) >= 1.0,
+        "dead endpoint counted as connect"
+    );
     assert_eq!(
-        v("backstop_errors_total", &[("venture", "alpha"), ("kind", "timeout")]),
+        v(
+            "backstop_errors_total",
+            &[("venture", "alpha"), ("kind", "timeout")]
+        ),
         Some(0.0),
         "counters with known labels start at 0"
     );
     assert!(!body.contains(password), "a password leaked into /metrics");
-    assert!(!body.contains("127.0.0.1"), "a DSN host leaked into /metrics");
-    assert_eq!(promtool_check(&body), "", "promtool check metrics is silent");
+    assert!(
+        !body.contains("127.0.0.1"),
+        "a DSN host leaked into /metrics"
+    );
+    assert_eq!(
+        promtool_check(&body),
+        "",
+        "promtool check metrics is silent"
+    );
 
     // Scrapes answer fast while one endpoint hangs and another is dead.
     let mut worst = Duration::ZERO;
@@ -172,15 +232,21 @@ name = "beta"
         worst = worst.max(t.elapsed());
         assert_eq!(r.status, 200);
         assert!(
-            r.header("content-type").is_some_and(|c| c.starts_with("text/plain; version=0.0.4")),
+            r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/plain; version=0.0.4")),
             "{:?}",
             r.header("content-type")
         );
     }
-    assert!(worst < Duration::from_millis(100), "slowest scrape took {worst:?}");
+    assert!(
+        worst < Duration::from_millis(100),
+        "slowest scrape took {worst:?}"
+    );
 
     let om = get(addr, "/metrics", &[("Accept", OPENMETRICS)]).await;
-    assert!(om.header("content-type").is_some_and(|c| c.starts_with("application/openmetrics-text")));
+    assert!(om
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/openmetrics-text")));
     assert!(om.body.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
 
     agent.shutdown().await.expect("clean shutdown");

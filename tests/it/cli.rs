@@ -12,7 +12,9 @@ use crate::harness::{self, fast_settings, SEG};
 
 fn backstop(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backstop"));
-    cmd.args(args).env_remove("SENTRY_DSN").env("BACKSTOP_LOG", "warn");
+    cmd.args(args)
+        .env_remove("SENTRY_DSN")
+        .env("BACKSTOP_LOG", "warn");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -27,7 +29,12 @@ fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 fn check_json(config: &Path, dsn: &str) -> (i32, serde_json::Value) {
     let out = backstop(
-        &["check", "--json", "--config", config.to_str().expect("utf-8")],
+        &[
+            "check",
+            "--json",
+            "--config",
+            config.to_str().expect("utf-8"),
+        ],
         &[("SHOP_PG1_DSN", dsn)],
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -87,9 +94,10 @@ async fn check_exit_codes_follow_archiving() {
     }
 
     // Break archiving, write a few segments' worth.
-    pg.exec("ALTER SYSTEM SET archive_command = '/bin/false'; SELECT pg_reload_conf();")
+    pg.exec("ALTER SYSTEM SET archive_command = '/bin/false'")
         .await
         .expect("break archiving");
+    pg.exec("SELECT pg_reload_conf()").await.expect("reload");
     tokio::time::sleep(Duration::from_millis(300)).await;
     for _ in 0..3 {
         pg.exec("INSERT INTO t SELECT g, repeat('x', 500) FROM generate_series(1, 3000) g; SELECT pg_switch_wal();")
@@ -100,14 +108,18 @@ async fn check_exit_codes_follow_archiving() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let json = loop {
         let (code, json) = check_json(&relaxed, &dsn);
-        if finding(&json, "archiving_failing").is_some() && finding(&json, "archive_lag").is_some() {
+        if finding(&json, "archiving_failing").is_some() && finding(&json, "archive_lag").is_some()
+        {
             assert_eq!(code, 1, "{json:#}");
             break json;
         }
         assert!(Instant::now() < deadline, "failure never seen: {json:#}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    assert_eq!(finding(&json, "archiving_failing").expect("found")["severity"], "warning");
+    assert_eq!(
+        finding(&json, "archiving_failing").expect("found")["severity"],
+        "warning"
+    );
     assert_eq!(json["exit_code"], 1);
 
     // Beyond a 3 s RPO: critical (exit 2), for exactly that reason.
@@ -116,7 +128,10 @@ async fn check_exit_codes_follow_archiving() {
     assert_eq!(code, 2, "{json:#}");
     let f = finding(&json, "archiving_failing").expect("archiving_failing");
     assert_eq!(f["severity"], "critical");
-    assert!(finding(&json, "archive_timeout").is_none(), "archive_timeout 2 s is within the 3 s RPO");
+    assert!(
+        finding(&json, "archive_timeout").is_none(),
+        "archive_timeout 2 s is within the 3 s RPO"
+    );
     let lag = f["message"].as_str().expect("message");
     assert!(lag.contains("failures"), "{lag}");
     let _ = SEG;
@@ -161,27 +176,47 @@ fn config_check_reports_key_file_and_line() {
         &["config", "check", "--config", good.to_str().expect("utf-8")],
         &[("SHOP_PG1_DSN", "postgres://127.0.0.1/x")],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.starts_with("ok: 1 venture(s), 1 endpoint(s)"), "{stdout}");
+    assert!(
+        stdout.starts_with("ok: 1 venture(s), 1 endpoint(s)"),
+        "{stdout}"
+    );
 
     let bad = write_config(
         root.path(),
         "bad.toml",
         "[agent]\npoll_interval = \"10 seconds\"\n\n[[ventures]]\nname = \"Shop\"\n",
     );
-    let out = backstop(&["config", "check", "--config", bad.to_str().expect("utf-8")], &[]);
+    let out = backstop(
+        &["config", "check", "--config", bad.to_str().expect("utf-8")],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let file = bad.display();
     let expected = format!(
         "{file}:2: agent.poll_interval: invalid duration \"10 seconds\": write a number and a unit (ms, s, m, h, d, w), e.g. \"15m\"\n"
     );
-    assert!(stderr.starts_with(&expected), "got:\n{stderr}\nwanted first:\n{expected}");
-    assert!(stderr.contains(&format!("{file}:5: ventures[0].name:")), "{stderr}");
+    assert!(
+        stderr.starts_with(&expected),
+        "got:\n{stderr}\nwanted first:\n{expected}"
+    );
+    assert!(
+        stderr.contains(&format!("{file}:5: ventures[0].name:")),
+        "{stderr}"
+    );
 
     // A missing *_env variable names the key, the variable and what to do.
-    let out = backstop(&["config", "check", "--config", good.to_str().expect("utf-8")], &[]);
+    let out = backstop(
+        &["config", "check", "--config", good.to_str().expect("utf-8")],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SHOP_PG1_DSN"), "{stderr}");
