@@ -146,7 +146,6 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let server = tokio::spawn(crate::http::serve(listener, app, async move {
         let _ = stopped_http.wait_for(|s| *s).await;
     }));
-    tracing::info!(%addr, ventures = config.ventures.len(), "backstop listening");
     Ok(RunningAgent {
         addr,
         state,

@@ -109,6 +109,9 @@ async fn run_with(
     cluster
         .exec("CREATE TABLE IF NOT EXISTS demo_writes (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)")
         .await?;
+    // Archive the first segment now, so the archiver's figures exist from the first poll (a
+    // fresh server may wait well past archive_timeout before its first forced switch).
+    cluster.exec("SELECT pg_switch_wal()").await?;
     let dsn = cluster.dsn();
     let toml = config_toml(args.listen, root);
     let env = |name: &str| (name == "BACKSTOP_DEMO_DSN").then(|| dsn.expose().to_string());

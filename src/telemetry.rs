@@ -4,6 +4,8 @@
 //! pollers log one line per state change, not one per poll. Sentry receives error-level events
 //! through its tracing integration; secrets never reach either (they are [`crate::secret::Secret`]).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -25,6 +27,7 @@ pub fn init(format: LogFormat) -> TelemetryGuard {
     let fmt_layer = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()

@@ -6,3 +6,4 @@ mod cli;
 mod collector;
 mod connect;
 mod harness;
+mod telemetry;

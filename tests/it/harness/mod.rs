@@ -1,5 +1,6 @@
 //! Shared helpers: a 0755 temp root, fast scratch clusters, a Snapshot with endpoints, polling.
 
+pub mod fake_http;
 pub mod http;
 
 use std::path::Path;

@@ -1,0 +1,74 @@
+//! Sentry: with `SENTRY_DSN` set, an error-level event reaches a Sentry fake on 127.0.0.1 over
+//! real HTTP (envelope endpoint), and it carries no secret.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::harness::fake_http::FakeHttp;
+use crate::harness::{self};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_reach_sentry_without_secrets() {
+    let sentry = FakeHttp::start(200, "{}").await;
+    let root = harness::root();
+    // Occupy a port so that `backstop run` fails with an error-level log line.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let config = root.path().join("backstop.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[agent]\nlisten = \"127.0.0.1:{port}\"\n\n[[ventures]]\nname = \"shop\"\n  [[ventures.endpoints]]\n  name = \"pg1\"\n"
+        ),
+    )
+    .expect("write config");
+    let secret = "sentry-must-not-see-this-pw";
+    let out = tokio::task::spawn_blocking({
+        let dsn = format!("http://publickey@{}/42", sentry.addr);
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_backstop"))
+                .args(["run", "--config", config.to_str().expect("utf-8")])
+                .env("SENTRY_DSN", dsn)
+                .env(
+                    "SHOP_PG1_DSN",
+                    format!("postgres://postgres:{secret}@127.0.0.1:1/postgres"),
+                )
+                .output()
+                .expect("backstop runs")
+        }
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let envelope = loop {
+        let got = sentry.requests();
+        if let Some(r) = got.iter().find(|r| r.path == "/api/42/envelope/") {
+            break r.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no envelope reached the fake: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(envelope.method, "POST");
+    let auth = envelope
+        .headers
+        .iter()
+        .find(|(k, _)| k == "x-sentry-auth")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert!(auth.contains("sentry_key=publickey"), "{auth}");
+    let text = envelope.text();
+    assert!(text.contains("cannot listen on"), "{text}");
+    // Error is the default level: Sentry omits it; a warning would carry "level":"warning".
+    assert!(!text.contains("\"level\":\"warning\""), "{text}");
+    assert!(!text.contains(secret), "a secret reached Sentry");
+    drop(taken);
+}
