@@ -138,6 +138,16 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
+    if crate::notify::checkin::enabled() {
+        // A whole cycle may take a poll interval plus a connect and a statement timeout.
+        let poll = config.agent.poll_interval;
+        let max_cycle = poll * 2 + poll_timeouts(poll) * 2;
+        tasks.push(tokio::spawn(crate::notify::checkin::poll_cycle_task(
+            state.clone(),
+            stopped.clone(),
+            max_cycle,
+        )));
+    }
     let app = crate::http::router(crate::http::AppState::new(
         state.clone(),
         crate::metrics::Metrics::new(state.clone()),

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod postgres;
 pub mod secret;
 pub mod state;

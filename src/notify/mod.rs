@@ -1,0 +1,3 @@
+//! Notifications from the agent itself, and Sentry cron check-ins.
+
+pub mod checkin;
