@@ -22,6 +22,7 @@ pub(crate) struct RawConfig {
 pub(crate) struct RawAgent {
     pub listen: Option<String>,
     pub state: Option<String>,
+    pub state_retention: Option<HumanDuration>,
     pub admin_token_env: Option<String>,
     pub admin_token_file: Option<String>,
     pub poll_interval: Option<HumanDuration>,
@@ -37,9 +38,10 @@ pub(crate) const AGENT_INTEGER_KEYS: [&str; 2] =
     ["supabase_max_requests_per_min", "max_concurrent_drills"];
 
 /// Every `[agent]` key, in declaration order (for `BACKSTOP_AGENT__<KEY>` overrides).
-pub(crate) const AGENT_KEYS: [&str; 10] = [
+pub(crate) const AGENT_KEYS: [&str; 11] = [
     "listen",
     "state",
+    "state_retention",
     "admin_token_env",
     "admin_token_file",
     "poll_interval",

@@ -34,7 +34,11 @@ fn empty_source_is_all_defaults() {
     assert_eq!(config.agent, AgentConfig::default());
     assert!(config.ventures.is_empty() && config.notify.is_empty() && config.warnings.is_empty());
     assert_eq!(config.agent.listen.to_string(), "127.0.0.1:9847");
-    assert_eq!(config.agent.state, "sqlite:backstop-state.db");
+    assert_eq!(config.agent.state.expose(), "sqlite:backstop-state.db");
+    assert_eq!(
+        config.agent.state_retention,
+        Duration::from_secs(730 * 86400)
+    );
     assert_eq!(config.agent.admin_token_env, "BACKSTOP_ADMIN_TOKEN");
     assert_eq!(config.agent.admin_token, None);
     assert_eq!(config.agent.poll_interval, Duration::from_secs(10));
@@ -344,7 +348,7 @@ fn unknown_agent_override_variables_are_errors() {
         super::load_source("", "backstop.toml", None, &env(&[]), &names).expect_err("unknown");
     assert_eq!(
         err.to_string(),
-        "environment variable BACKSTOP_AGENT__POLL_INTERVALL: agent.poll_intervall: unknown [agent] key \"poll_intervall\": unset the variable, or use one of listen, state, admin_token_env, admin_token_file, poll_interval, size_interval, supabase_max_requests_per_min, scratch_dir, max_concurrent_drills, log_format"
+        "environment variable BACKSTOP_AGENT__POLL_INTERVALL: agent.poll_intervall: unknown [agent] key \"poll_intervall\": unset the variable, or use one of listen, state, state_retention, admin_token_env, admin_token_file, poll_interval, size_interval, supabase_max_requests_per_min, scratch_dir, max_concurrent_drills, log_format"
     );
 }
 

@@ -206,7 +206,7 @@ fn many_problems_are_all_reported_in_line_order() {
     assert_eq!(
         errors(src),
         "backstop.toml:2: agent.listen: \"nope\" is not an address and port: write an IP and a port, e.g. \"127.0.0.1:9847\"\n\
-backstop.toml:3: agent.bogus: unknown key \"bogus\": remove it, or use one of listen, state, admin_token_env, admin_token_file, poll_interval, size_interval, supabase_max_requests_per_min, scratch_dir, max_concurrent_drills, log_format\n\
+backstop.toml:3: agent.bogus: unknown key \"bogus\": remove it, or use one of listen, state, state_retention, admin_token_env, admin_token_file, poll_interval, size_interval, supabase_max_requests_per_min, scratch_dir, max_concurrent_drills, log_format\n\
 backstop.toml:7: ventures[0].rto: invalid duration \"4 hours\": write a number and a unit (ms, s, m, h, d, w), e.g. \"15m\"\n\
 backstop.toml:10: ventures[1].name: duplicate venture name \"acme\" (first at line 6): give each venture a unique name\n\
 backstop.toml:12: ventures[1].failover.mode: \"sometimes\" is not a valid value: use one of \"off\", \"manual\", \"auto\""

@@ -76,7 +76,9 @@ pub struct AgentConfig {
     /// HTTP listen address.
     pub listen: SocketAddr,
     /// Durable store: `sqlite:<path>` or `postgres://…`.
-    pub state: String,
+    pub state: Secret,
+    /// Rows older than this are pruned from the state store (drills, failovers, events, …).
+    pub state_retention: Duration,
     /// Environment variable holding the admin token.
     pub admin_token_env: String,
     /// The admin token; `None` disables the write API and objective editing.
@@ -99,7 +101,8 @@ impl Default for AgentConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 9847)),
-            state: "sqlite:backstop-state.db".to_string(),
+            state: Secret::new("sqlite:backstop-state.db"),
+            state_retention: Duration::from_secs(730 * 86400),
             admin_token_env: "BACKSTOP_ADMIN_TOKEN".to_string(),
             admin_token: None,
             poll_interval: Duration::from_secs(10),

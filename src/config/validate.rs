@@ -52,10 +52,13 @@ fn agent(raw: RawAgent, env: Env<'_>, report: &mut Report<'_>) -> AgentConfig {
             d.listen
         }),
     };
-    let state = raw.state.unwrap_or(d.state);
+    let state = raw
+        .state
+        .map(crate::secret::Secret::new)
+        .unwrap_or(d.state.clone());
     if !["sqlite:", "postgres://", "postgresql://"]
         .iter()
-        .any(|p| state.starts_with(p))
+        .any(|p| state.expose().starts_with(p))
     {
         report.error(
             "agent.state",
@@ -98,6 +101,12 @@ fn agent(raw: RawAgent, env: Env<'_>, report: &mut Report<'_>) -> AgentConfig {
     AgentConfig {
         listen,
         state,
+        state_retention: positive(
+            report,
+            "agent.state_retention",
+            raw.state_retention,
+            d.state_retention,
+        ),
         admin_token_env,
         admin_token,
         poll_interval: positive(
