@@ -6,6 +6,25 @@ use serde_json::{json, Value};
 use super::Notification;
 
 /// The request body: `venture`, `event`, `severity`, `action`, `summary`, `details`, `at`.
+///
+/// ```
+/// use backstop::config::Severity;
+/// use backstop::notify::{webhook, Action, Notification};
+///
+/// let n = Notification {
+///     venture: "acme".into(),
+///     event: "drill_failed".into(),
+///     severity: Severity::Warning,
+///     action: Action::Trigger,
+///     summary: "restore did not finish within 2h".into(),
+///     details: serde_json::json!({"target": "latest"}),
+///     at: "2025-03-04T05:06:07Z".parse().unwrap(),
+/// };
+/// assert_eq!(
+///     webhook::body(&n).to_string(),
+///     r#"{"action":"trigger","at":"2025-03-04T05:06:07.000Z","details":{"target":"latest"},"event":"drill_failed","severity":"warning","summary":"restore did not finish within 2h","venture":"acme"}"#
+/// );
+/// ```
 pub fn body(n: &Notification) -> Value {
     json!({
         "venture": n.venture,
