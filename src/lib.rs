@@ -6,7 +6,8 @@
 //!
 //! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
 //! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
-//! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`agent`] wires it all.
+//! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
+//! (PagerDuty, Slack, webhooks); [`agent`] wires it all.
 #![deny(missing_docs)]
 
 pub mod agent;

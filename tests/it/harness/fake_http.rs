@@ -1,8 +1,11 @@
-//! A recording HTTP server on 127.0.0.1 for the fakes (Sentry now; PagerDuty, Slack and
-//! Supabase later): it stores every request and answers with a fixed status and body.
+//! A recording HTTP server on 127.0.0.1 for the fakes (Sentry, PagerDuty, Slack, webhooks;
+//! Supabase later): it stores every request and answers with a fixed status and body, or with a
+//! scripted sequence of [`Reply`]s (503 then 202, 429 with `Retry-After`, a reply that hangs).
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -13,6 +16,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request was complete.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -20,7 +25,60 @@ impl Recorded {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// The body parsed as JSON.
+    #[allow(dead_code)]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
 }
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    status: u16,
+    body: String,
+    headers: Vec<(String, String)>,
+    hang: bool,
+}
+
+#[allow(dead_code)]
+impl Reply {
+    /// `status` with a JSON `body`.
+    pub fn new(status: u16, body: &str) -> Reply {
+        Reply {
+            status,
+            body: body.to_string(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            hang: false,
+        }
+    }
+
+    /// `status` with a plain-text `body` (Slack answers `ok`).
+    pub fn text(status: u16, body: &str) -> Reply {
+        Reply {
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            ..Reply::new(status, body)
+        }
+    }
+
+    /// Records the request and never answers (the connection stays open).
+    pub fn hang() -> Reply {
+        Reply {
+            hang: true,
+            ..Reply::new(0, "")
+        }
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// Answers in order; the last one repeats.
+type Script = Arc<Mutex<VecDeque<Reply>>>;
 
 /// A running fake; requests accumulate until it is dropped.
 pub struct FakeHttp {
@@ -32,6 +90,13 @@ pub struct FakeHttp {
 impl FakeHttp {
     /// Starts answering every request with `status` and `body` (JSON).
     pub async fn start(status: u16, body: &'static str) -> FakeHttp {
+        FakeHttp::scripted(vec![Reply::new(status, body)]).await
+    }
+
+    /// Starts answering with `replies` in order, repeating the last one for ever after.
+    pub async fn scripted(replies: Vec<Reply>) -> FakeHttp {
+        assert!(!replies.is_empty(), "a script needs at least one reply");
+        let script: Script = Arc::new(Mutex::new(replies.into()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake");
@@ -41,8 +106,9 @@ impl FakeHttp {
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let seen = seen.clone();
+                let script = script.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, seen, status, body).await;
+                    let _ = serve(stream, seen, script).await;
                 });
             }
         });
@@ -68,8 +134,7 @@ impl Drop for FakeHttp {
 async fn serve(
     stream: tokio::net::TcpStream,
     seen: Arc<Mutex<Vec<Recorded>>>,
-    status: u16,
-    body: &'static str,
+    script: Script,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     loop {
@@ -120,11 +185,29 @@ async fn serve(
             path,
             headers,
             body: data,
+            at: Instant::now(),
         });
-        let response = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
+        let reply = {
+            let mut script = script.lock().expect("lock");
+            if script.len() > 1 {
+                script.pop_front()
+            } else {
+                script.front().cloned()
+            }
+        }
+        .expect("a reply");
+        if reply.hang {
+            std::future::pending::<()>().await;
+        }
+        let mut response = format!("HTTP/1.1 {} X\r\n", reply.status);
+        for (name, value) in &reply.headers {
+            response.push_str(&format!("{name}: {value}\r\n"));
+        }
+        response.push_str(&format!(
+            "Content-Length: {}\r\n\r\n{}",
+            reply.body.len(),
+            reply.body
+        ));
         reader.get_mut().write_all(response.as_bytes()).await?;
     }
 }
