@@ -6,6 +6,7 @@
 //!
 //! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
 //! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
+//! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure);
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`agent`] wires it all.
 #![deny(missing_docs)]
 
@@ -18,6 +19,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod pitr;
 pub mod postgres;
 pub mod secret;
 pub mod state;
