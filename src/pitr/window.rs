@@ -22,11 +22,16 @@ use super::{
     ArchivedSegment, BackupPoint, Gap, Piece, PieceBackup, PitrError, Window, GAP_NAMES_SHOWN,
 };
 
-/// A usable backup placed on the chain.
+/// `(timeline, segment number)` of a complete segment.
+type SegmentId = (u32, u64);
+
+/// A usable backup with its own WAL range.
 struct Placed<'a> {
     backup: &'a BackupPoint,
     start: u64,
     stop: u64,
+    /// Timelines of `archive_start` and `archive_stop`.
+    timelines: (u32, u32),
 }
 
 /// Computes the PITR window. `histories` are the parsed history files present in the archive
@@ -53,19 +58,24 @@ pub fn compute_window(
             _ => None,
         })
         .collect();
-    let backup_segments: Vec<(&BackupPoint, (u32, u64), (u32, u64))> = backups
+    let mut placed: Vec<Placed> = backups
         .iter()
         .filter(|b| b.usable)
-        .filter_map(|b| {
-            let start = complete_segment(&b.archive_start, seg_size)?;
-            let stop = complete_segment(&b.archive_stop, seg_size)?;
-            (start.1 <= stop.1).then_some((b, start, stop))
+        .filter_map(|backup| {
+            let start = complete_segment(&backup.archive_start, seg_size)?;
+            let stop = complete_segment(&backup.archive_stop, seg_size)?;
+            (start.1 <= stop.1).then_some(Placed {
+                backup,
+                start: start.1,
+                stop: stop.1,
+                timelines: (start.0, stop.0),
+            })
         })
         .collect();
     let seen: Vec<u32> = complete
         .iter()
         .map(|c| c.0)
-        .chain(backup_segments.iter().flat_map(|(_, a, z)| [a.0, z.0]))
+        .chain(placed.iter().flat_map(|p| [p.timelines.0, p.timelines.1]))
         .collect();
     let Some(chain) = Chain::select(histories, &seen, seg_size) else {
         return Ok(Window {
@@ -86,15 +96,9 @@ pub fn compute_window(
             .and_modify(|t| *t = (*t).min(at))
             .or_insert(at);
     }
-    let mut placed: Vec<Placed> = backup_segments
-        .into_iter()
-        .filter(|(_, a, z)| chain.timeline_of(a.1) == a.0 && chain.timeline_of(z.1) == z.0)
-        .map(|(backup, a, z)| Placed {
-            backup,
-            start: a.1,
-            stop: z.1,
-        })
-        .collect();
+    placed.retain(|p| {
+        chain.timeline_of(p.start) == p.timelines.0 && chain.timeline_of(p.stop) == p.timelines.1
+    });
     placed.sort_by(|x, y| (x.backup.stop, &x.backup.label).cmp(&(y.backup.stop, &y.backup.label)));
 
     let name = |segno: u64| segment_file_name(chain.timeline_of(segno), segno, seg_size);
@@ -139,7 +143,7 @@ pub fn compute_window(
 }
 
 /// `(timeline, segno)` of a complete segment name.
-fn complete_segment(name: &str, seg_size: u64) -> Option<(u32, u64)> {
+fn complete_segment(name: &str, seg_size: u64) -> Option<SegmentId> {
     match parse_wal_file_name(name, seg_size).ok()? {
         WalFile::Segment {
             timeline,
