@@ -28,7 +28,7 @@
 //! - [`names`]: repository paths to WAL file names.
 //! - [`timeline`]: history files and the chain of timelines a recovery follows.
 //! - [`window`]: the window computation.
-//! - [`locate`](mod@locate): a target time against the window, and the exposure.
+//! - [`locate()`]: a target time against the window; [`Window::exposure`] beside the types.
 
 use chrono::{DateTime, Utc};
 

@@ -7,7 +7,9 @@
 //!    tightest upper bound). Names the segment size rejects are skipped.
 //! 3. The retained range: from the lowest of the first present segment and every usable
 //!    backup's `archive_start`, to the highest of the last present segment and every usable
-//!    backup's `archive_stop`. Every number in it without a present segment is missing.
+//!    backup's `archive_stop`. Every number in it without a present segment is missing, also
+//!    where pgBackRest's `repo-retention-archive` expired WAL between older backups on purpose
+//!    (those backups keep their own WAL and show as isolated pieces).
 //! 4. Runs of contiguous present segments; a run holding some usable backup's whole
 //!    `archive_start..=archive_stop` is a piece based on the oldest such backup.
 
