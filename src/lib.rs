@@ -6,6 +6,7 @@
 //!
 //! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
 //! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
+//! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure);
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
 //! (PagerDuty, Slack, webhooks); [`agent`] wires it all.
 #![deny(missing_docs)]
@@ -19,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod pitr;
 pub mod postgres;
 pub mod secret;
 pub mod state;
