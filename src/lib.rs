@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notify;
 pub mod postgres;
 pub mod secret;
+pub mod sources;
 pub mod state;
 pub mod telemetry;
 
