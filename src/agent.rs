@@ -1,5 +1,6 @@
 //! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
-//! endpoint, readiness, and the HTTP server; shuts everything down on SIGTERM or Ctrl-C.
+//! endpoint, one poller per backup source, readiness, and the HTTP server; shuts everything down
+//! on SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -52,11 +53,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                         ..Default::default()
                     })
                     .collect(),
-                source: v.backups.as_ref().map(|b| SourceState {
-                    kind: b.kind(),
-                    up: None,
-                    last_poll: None,
-                }),
+                source: v.backups.as_ref().map(|b| SourceState::new(b.kind())),
                 errors: Default::default(),
             })
             .collect(),
@@ -137,6 +134,7 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let state = SharedState::new(initial_snapshot(config));
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
+    tasks.extend(crate::sources::spawn_sources(config, &state, &stopped));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     if crate::notify::checkin::enabled() {
         // A whole cycle may take a poll interval plus a connect and a statement timeout.

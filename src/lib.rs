@@ -23,6 +23,7 @@ pub mod notify;
 pub mod pitr;
 pub mod postgres;
 pub mod secret;
+pub mod sources;
 pub mod state;
 pub mod telemetry;
 

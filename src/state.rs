@@ -14,6 +14,13 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ErrorKind;
 
+mod backups;
+
+pub use backups::{
+    ArchiveListing, ArchiveRange, ArchivedFile, BackupFailure, BackupRecord, BackupStatus,
+    BackupType, RepoDatabase,
+};
+
 /// Shared, lock-free handle to the current [`Snapshot`].
 #[derive(Debug, Clone)]
 pub struct SharedState {
@@ -336,8 +343,9 @@ impl SourceKind {
     }
 }
 
-/// Backup-source state of a venture. Filled by the pgBackRest and Supabase sources; the agent
-/// core only sets `kind` so that `source` labels exist from the start.
+/// Backup-source state of a venture. Filled by the backup sources (`crate::sources`); the agent
+/// core only sets `kind` so that `source` labels exist from the start. A failed poll sets
+/// `up = false` and keeps every other field as of the last good poll (with its timestamp).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceState {
     /// Which source.
@@ -346,4 +354,46 @@ pub struct SourceState {
     pub up: Option<bool>,
     /// When the last successful poll finished.
     pub last_poll: Option<DateTime<Utc>>,
+    /// Backups the source lists, oldest first, as of `last_poll`.
+    pub backups: Vec<BackupRecord>,
+    /// The newest failed backup runs, oldest first (pgBackRest: from the backup log).
+    pub failures: Vec<BackupFailure>,
+    /// Failed runs found in total (at least `failures.len()`); `None` until the failures were
+    /// read once (pgBackRest: the backup log could not be read yet).
+    pub failed_runs: Option<u64>,
+    /// The WAL archive listing, with when it was taken; `None` until listed once.
+    pub archive: Option<ArchiveListing>,
+    /// pgBackRest stanza status (code, message): 0 ok, 1 missing stanza path, 2 no valid
+    /// backups, 3 missing stanza data, …, 99 other.
+    pub stanza_status: Option<(i32, String)>,
+    /// Database histories of the repository (pgBackRest `db[]`).
+    pub databases: Vec<RepoDatabase>,
+    /// WAL ranges per archive id as the source reports them (pgBackRest `archive[]`).
+    pub archive_ranges: Vec<ArchiveRange>,
+}
+
+impl SourceState {
+    /// A source of `kind` that has not been polled yet.
+    pub fn new(kind: SourceKind) -> Self {
+        Self {
+            kind,
+            up: None,
+            last_poll: None,
+            backups: Vec::new(),
+            failures: Vec::new(),
+            failed_runs: None,
+            archive: None,
+            stanza_status: None,
+            databases: Vec::new(),
+            archive_ranges: Vec::new(),
+        }
+    }
+
+    /// The newest usable backup (by stop time), optionally of one type.
+    pub fn newest_usable(&self, kind: Option<BackupType>) -> Option<&BackupRecord> {
+        self.backups
+            .iter()
+            .filter(|b| b.status.is_usable() && kind.is_none_or(|k| b.kind == k))
+            .max_by_key(|b| b.stop)
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! It only reads [`SharedState::load`]: no SQL, HTTP, process or `.await` happens at scrape
 //! time, so every scrape sees one consistent snapshot and costs only the encoding. Agent- and
-//! venture-level families live here; per-endpoint families in `endpoint.rs`.
+//! venture-level families live here; backup-source families in `source.rs`, per-endpoint ones in
+//! `endpoint.rs`.
 
 use std::fmt;
 
@@ -130,7 +131,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         None,
         pitr_enabled,
     )?;
-    encode_source(enc, snap)?;
+    super::source::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
     venture_counters(
         enc,
@@ -191,41 +192,4 @@ fn pitr_enabled(v: &VentureState) -> Option<u64> {
         "off" => Some(0),
         _ => None,
     }
-}
-
-fn encode_source(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Result {
-    let sources = || {
-        snap.ventures
-            .iter()
-            .filter_map(|v| v.source.as_ref().map(|s| (v.name.as_str(), s)))
-    };
-    if sources().any(|(_, s)| s.up.is_some()) {
-        let mut family = enc.encode_descriptor(
-            "source_up",
-            "1 when the last poll of the backup source succeeded, 0 when it failed.",
-            None,
-            MetricType::Gauge,
-        )?;
-        for (venture, s) in sources() {
-            if let Some(up) = s.up {
-                let labels = [("venture", venture), ("source", s.kind.as_str())];
-                family.encode_family(&labels)?.encode_gauge(&flag(up))?;
-            }
-        }
-    }
-    if sources().any(|(_, s)| s.last_poll.is_some()) {
-        let mut family = enc.encode_descriptor(
-            "source_last_poll_timestamp",
-            "Unix time the last successful poll of the backup source finished.",
-            Some(&SECONDS),
-            MetricType::Gauge,
-        )?;
-        for (venture, s) in sources() {
-            if let Some(at) = s.last_poll {
-                let labels = [("venture", venture), ("source", s.kind.as_str())];
-                family.encode_family(&labels)?.encode_gauge(&unix(at))?;
-            }
-        }
-    }
-    Ok(())
 }

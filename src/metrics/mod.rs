@@ -27,6 +27,7 @@ mod doc_sync;
 mod endpoint;
 mod family;
 mod format;
+mod source;
 pub mod synthetic;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 pub use collector::{SnapshotCollector, DRILL_OUTCOMES, FAILOVER_OUTCOMES};
 pub use format::{Format, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE};
+pub use source::{repository_size, BACKUP_STATUSES};
 
 use crate::state::SharedState;
 

@@ -9,9 +9,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::ErrorKind;
 use crate::state::{
-    AgentState, ArchiverStats, EndpointObservation, EndpointState, HistogramState, Objectives,
-    ProbeState, ReplicaStats, Role, Snapshot, SourceKind, SourceState, Timed, VentureState,
-    WalReceiver,
+    AgentState, ArchiveListing, ArchiveRange, ArchivedFile, ArchiverStats, BackupFailure,
+    BackupRecord, BackupStatus, BackupType, EndpointObservation, EndpointState, HistogramState,
+    Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind, SourceState,
+    Timed, VentureState, WalReceiver,
 };
 
 /// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
@@ -48,16 +49,94 @@ fn venture(i: usize, now: DateTime<Utc>) -> VentureState {
             endpoint("db-a", Role::Primary, i, now),
             endpoint("db-b", Role::Standby, i, now),
         ],
-        source: Some(SourceState {
-            kind: if i % 2 == 0 {
-                SourceKind::PgBackRest
-            } else {
-                SourceKind::Supabase
-            },
-            up: Some(i % 13 != 0),
-            last_poll: Some(now - TimeDelta::seconds(30)),
-        }),
+        source: Some(source(i, now)),
         errors,
+    }
+}
+
+fn source(i: usize, now: DateTime<Utc>) -> SourceState {
+    let kind = if i % 2 == 0 {
+        SourceKind::PgBackRest
+    } else {
+        SourceKind::Supabase
+    };
+    let day = TimeDelta::days(1);
+    let backup = |label: &str, kind, status, age: TimeDelta, prior: Option<&str>| BackupRecord {
+        label: label.to_owned(),
+        kind,
+        status,
+        start: now - age - TimeDelta::minutes(10),
+        stop: now - age,
+        database_size: (1 << 30) + i as u64 * 4096,
+        delta: 1 << 20,
+        repo_size: Some(300 << 20),
+        repo_delta: Some(1 << 20),
+        prior: prior.map(str::to_owned),
+        references: prior.into_iter().map(str::to_owned).collect(),
+        archive_start: Some("000000030000000200000010".to_owned()),
+        archive_stop: Some("000000030000000200000011".to_owned()),
+        lsn_start: Some(0x2_1000_0028),
+        lsn_stop: Some(0x2_1100_0100),
+        archive_id: Some("16-1".to_owned()),
+    };
+    let full = "20260101-040000F";
+    let archived = |n: u64| ArchivedFile {
+        archive_id: "16-1".to_owned(),
+        path: format!("16-1/0000000300000002/{:024X}", n),
+        name: format!("{:024X}", n),
+        size: 16 << 20,
+        time: now - TimeDelta::minutes(n as i64),
+    };
+    SourceState {
+        kind,
+        up: Some(i % 13 != 0),
+        last_poll: Some(now - TimeDelta::seconds(30)),
+        backups: vec![
+            backup(
+                full,
+                BackupType::Full,
+                BackupStatus::Completed,
+                day * 3,
+                None,
+            ),
+            backup(
+                "20260101-040000F_20260102-040000D",
+                BackupType::Diff,
+                BackupStatus::ChecksumError,
+                day * 2,
+                Some(full),
+            ),
+            backup(
+                "20260101-040000F_20260103-040000I",
+                BackupType::Incr,
+                BackupStatus::Completed,
+                day,
+                Some(full),
+            ),
+        ],
+        failures: vec![BackupFailure {
+            at: now - TimeDelta::hours(5),
+            code: Some(56),
+            message: "unable to find primary cluster - cannot proceed".to_owned(),
+        }],
+        failed_runs: Some(1 + i as u64 % 3),
+        archive: Some(ArchiveListing {
+            at: now - TimeDelta::minutes(3),
+            files: (0..4).map(archived).collect(),
+            wal_bytes: 4 * (16 << 20),
+        }),
+        stanza_status: Some((0, "ok".to_owned())),
+        databases: vec![RepoDatabase {
+            id: 1,
+            version: "16".to_owned(),
+            system_id: 7_000_000_000_000_000_000 + i as u64,
+        }],
+        archive_ranges: vec![ArchiveRange {
+            id: "16-1".to_owned(),
+            database_id: Some(1),
+            min: Some("000000030000000200000010".to_owned()),
+            max: Some("000000030000000200000013".to_owned()),
+        }],
     }
 }
 

@@ -93,11 +93,7 @@ fn unknown_values_are_absent_and_known_counters_start_at_zero() {
                 name: "db".into(),
                 ..Default::default()
             }],
-            source: Some(SourceState {
-                kind: SourceKind::Supabase,
-                up: None,
-                last_poll: None,
-            }),
+            source: Some(SourceState::new(SourceKind::Supabase)),
             ..Default::default()
         }],
         ..Default::default()

@@ -7,4 +7,5 @@ mod collector;
 mod connect;
 mod harness;
 mod notify;
+mod pgbackrest;
 mod telemetry;

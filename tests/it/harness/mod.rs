@@ -2,6 +2,7 @@
 
 pub mod fake_http;
 pub mod http;
+pub mod pgbackrest;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,0 +1,60 @@
+//! Backup sources: where backups are listed and what the repository holds (DESIGN.md §6).
+//!
+//! Each source is a poller task that runs its tool or API with timeouts, parses the answer
+//! (pure functions, tested as tables) and publishes into the venture's
+//! [`SourceState`](crate::state::SourceState). Nothing a source returns can stop the agent: a
+//! failed poll sets `up = false`, counts an error kind and keeps the last good data.
+//!
+//! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log.
+//! - Supabase lands here as another [`BackupSource`] variant.
+
+mod error;
+pub mod pgbackrest;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use error::{SourceError, MAX_MESSAGE};
+
+use crate::config::{BackupsConfig, Config, VentureConfig};
+use crate::state::SharedState;
+
+/// A configured backup source of one venture.
+#[derive(Debug, Clone)]
+pub enum BackupSource {
+    /// Self-hosted pgBackRest.
+    PgBackRest(pgbackrest::PgBackRestSource),
+}
+
+impl BackupSource {
+    /// The source of `venture`, when it has one this module implements.
+    pub fn from_config(venture: &VentureConfig) -> Option<Self> {
+        match venture.backups.as_ref()? {
+            BackupsConfig::PgBackRest(cfg) => Some(BackupSource::PgBackRest(
+                pgbackrest::PgBackRestSource::new(&venture.name, cfg),
+            )),
+            BackupsConfig::Supabase(_) => None,
+        }
+    }
+
+    /// Spawns the source's poller; it stops when `shutdown` becomes `true` (or its sender drops).
+    pub fn spawn(self, state: SharedState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+        match self {
+            BackupSource::PgBackRest(source) => tokio::spawn(source.run(state, shutdown)),
+        }
+    }
+}
+
+/// One poller task per venture with an implemented backup source.
+pub fn spawn_sources(
+    config: &Config,
+    state: &SharedState,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    config
+        .ventures
+        .iter()
+        .filter_map(BackupSource::from_config)
+        .map(|s| s.spawn(state.clone(), shutdown.clone()))
+        .collect()
+}
