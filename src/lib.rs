@@ -6,7 +6,8 @@
 //!
 //! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
 //! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
-//! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`agent`] wires it all.
+//! [`metrics`] encodes the snapshot for Prometheus; [`retention`] judges backups against a GFS
+//! policy (restic-compatible); [`http`] serves it; [`agent`] wires it all.
 #![deny(missing_docs)]
 
 pub mod agent;
@@ -19,6 +20,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod postgres;
+pub mod retention;
 pub mod secret;
 pub mod state;
 pub mod telemetry;
