@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::retention::RetentionDuration;
+
 /// backstop: can we recover each PostgreSQL database, to which point, how fast, losing how much?
 #[derive(Debug, Parser)]
 #[command(name = "backstop", version, about, long_about = None)]
@@ -31,6 +33,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// One poll of everything and a readiness table; exit 0 ok, 1 warning, 2 critical.
     Check(CheckArgs),
+    /// Which backups a GFS policy keeps (restic `forget` semantics): reads RFC 3339 timestamps,
+    /// one a line, on stdin; prints keep/remove and the reasons for each, in input order.
+    Retention(RetentionArgs),
     /// Configuration commands.
     Config {
         /// What to do with the configuration.
@@ -56,6 +61,69 @@ pub struct CheckArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `backstop retention`. Counts: N ≥ 0, or `-1`/`unlimited`; durations: restic's
+/// `NyNmNdNh` (e.g. `7d`, `1m14d`).
+#[derive(Debug, clap::Args)]
+pub struct RetentionArgs {
+    /// Keep the newest N backups.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_last: i32,
+    /// Keep the newest backup of each of the newest N hours.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_hourly: i32,
+    /// Keep the newest backup of each of the newest N days.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_daily: i32,
+    /// Keep the newest backup of each of the newest N ISO weeks.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_weekly: i32,
+    /// Keep the newest backup of each of the newest N months.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_monthly: i32,
+    /// Keep the newest backup of each of the newest N years.
+    #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
+    pub keep_yearly: i32,
+    /// Keep every backup within D of the newest one.
+    #[arg(long, value_name = "D", value_parser = parse_within)]
+    pub keep_within: Option<RetentionDuration>,
+    /// Keep the newest backup of each hour within D of the newest one.
+    #[arg(long, value_name = "D", value_parser = parse_within)]
+    pub keep_within_hourly: Option<RetentionDuration>,
+    /// … of each day within D.
+    #[arg(long, value_name = "D", value_parser = parse_within)]
+    pub keep_within_daily: Option<RetentionDuration>,
+    /// … of each ISO week within D.
+    #[arg(long, value_name = "D", value_parser = parse_within)]
+    pub keep_within_weekly: Option<RetentionDuration>,
+    /// … of each month within D.
+    #[arg(long, value_name = "D", value_parser = parse_within)]
+    pub keep_within_monthly: Option<RetentionDuration>,
+    /// … of each year within D.
+    #[arg(long, value_name = "D", value_parser = parse_within)]
+    pub keep_within_yearly: Option<RetentionDuration>,
+    /// Print a JSON array in input order instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A rule count: N ≥ 0, or `-1` / `unlimited`.
+fn parse_count(s: &str) -> Result<i32, String> {
+    if s == "unlimited" {
+        return Ok(-1);
+    }
+    match s.parse::<i32>() {
+        Ok(n) if n >= -1 => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a count: write a number of 0 or more, or -1 / unlimited"
+        )),
+    }
+}
+
+fn parse_within(s: &str) -> Result<RetentionDuration, String> {
+    s.parse()
+        .map_err(|e: crate::retention::RetentionError| e.to_string())
 }
 
 /// `backstop config …`.

@@ -6,7 +6,8 @@
 //!
 //! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
 //! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
-//! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure);
+//! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure); [`retention`] judges
+//! backups against a GFS policy (restic-compatible, pure); [`sources`] polls backup sources;
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
 //! (PagerDuty, Slack, webhooks); [`agent`] wires it all.
 #![deny(missing_docs)]
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod notify;
 pub mod pitr;
 pub mod postgres;
+pub mod retention;
 pub mod secret;
 pub mod sources;
 pub mod state;

@@ -1,6 +1,7 @@
 //! The `backstop` binary: parse the command line, run the command, map the outcome to an exit
 //! code (0 ok, 1 warning or user error, 2 critical or failed).
 
+use std::io::Read;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -11,6 +12,11 @@ use backstop::telemetry::{self, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `retention` is pure and reads stdin: it needs no configuration, so a missing or broken
+    // config file must not stop it.
+    if let Command::Retention(args) = &cli.command {
+        return ExitCode::from(retention(args));
+    }
     let config = match config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -56,10 +62,30 @@ async fn dispatch(command: Command, config: Config) -> u8 {
             println!("{}", config::summary(&config));
             0
         }
+        Command::Retention(args) => retention(&args),
         Command::Demo(args) => match backstop::demo::run(&config, &args).await {
             Ok(()) => 0,
             Err(e) => fail(&e),
         },
+    }
+}
+
+/// `backstop retention`: stdin in, verdicts out; exit 1 on bad input with the line to fix.
+fn retention(args: &backstop::cli::RetentionArgs) -> u8 {
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        eprintln!("backstop: cannot read timestamps from stdin: {e}; pipe one RFC 3339 timestamp per line");
+        return 1;
+    }
+    match backstop::retention::command::run(args, &input) {
+        Ok(out) => {
+            print!("{out}");
+            0
+        }
+        Err(e) => {
+            eprintln!("backstop: {e}");
+            1
+        }
     }
 }
 

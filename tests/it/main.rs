@@ -8,4 +8,5 @@ mod connect;
 mod harness;
 mod notify;
 mod pgbackrest;
+mod retention;
 mod telemetry;
