@@ -101,6 +101,8 @@ pub struct Objectives {
     pub pitr_window: Duration,
     /// Newest usable backup older than this is critical.
     pub backup_max_age: Duration,
+    /// The GFS retention policy the backups must satisfy.
+    pub retention: crate::config::RetentionPolicy,
 }
 
 impl Default for Objectives {
@@ -110,6 +112,7 @@ impl Default for Objectives {
             rto: Duration::from_secs(4 * 3600),
             pitr_window: Duration::from_secs(30 * 86400),
             backup_max_age: Duration::from_secs(26 * 3600),
+            retention: crate::config::RetentionPolicy::DEFAULT,
         }
     }
 }
@@ -370,6 +373,12 @@ pub struct SourceState {
     pub databases: Vec<RepoDatabase>,
     /// WAL ranges per archive id as the source reports them (pgBackRest `archive[]`).
     pub archive_ranges: Vec<ArchiveRange>,
+    /// The recovery window derived from `backups` and `archive` (`None` until both are known).
+    pub window: Option<crate::pitr::Window>,
+    /// Retention verdicts, one per entry of `backups` (same order).
+    pub verdicts: Vec<crate::retention::Verdict>,
+    /// Retention rules: required against kept, for the venture's policy.
+    pub retention: Vec<crate::retention::RuleStatus>,
 }
 
 impl SourceState {
@@ -386,6 +395,9 @@ impl SourceState {
             stanza_status: None,
             databases: Vec::new(),
             archive_ranges: Vec::new(),
+            window: None,
+            verdicts: Vec::new(),
+            retention: Vec::new(),
         }
     }
 

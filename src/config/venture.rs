@@ -47,6 +47,7 @@ impl VentureConfig {
             rto: self.rto,
             pitr_window: self.pitr_window,
             backup_max_age: self.backup_max_age,
+            retention: self.retention,
         }
     }
 

@@ -137,6 +137,17 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
             min: Some("000000030000000200000010".to_owned()),
             max: Some("000000030000000200000013".to_owned()),
         }],
+        window: Some(window(now)),
+        verdicts: Vec::new(),
+        retention: ["daily", "weekly", "monthly"]
+            .iter()
+            .zip([7, 4, 12])
+            .map(|(rule, required)| crate::retention::RuleStatus {
+                rule,
+                required,
+                kept: required.min(3),
+            })
+            .collect(),
     }
 }
 
@@ -200,5 +211,38 @@ fn endpoint(name: &str, role: Role, i: usize, now: DateTime<Utc>) -> EndpointSta
             at: now - TimeDelta::minutes(10),
         }),
         last_error: None,
+    }
+}
+
+/// A window of two pieces split by one missing segment.
+fn window(now: DateTime<Utc>) -> crate::pitr::Window {
+    use crate::pitr::{Gap, Piece, PieceBackup, Window};
+    let piece = |start: i64, end: i64, first: &str, last: &str| Piece {
+        start: now - TimeDelta::hours(start),
+        end: now - TimeDelta::hours(end),
+        base_backup: "20260101-040000F".to_owned(),
+        first_segment: first.to_owned(),
+        last_segment: last.to_owned(),
+        backups: vec![PieceBackup {
+            label: "20260101-040000F".to_owned(),
+            stop: now - TimeDelta::hours(start),
+        }],
+    };
+    Window {
+        pieces: vec![
+            piece(72, 30, "000000030000000200000010", "000000030000000200000011"),
+            piece(24, 0, "000000030000000200000013", "000000030000000200000013"),
+        ],
+        gaps: vec![Gap {
+            after_segment: Some("000000030000000200000011".to_owned()),
+            before_segment: Some("000000030000000200000013".to_owned()),
+            missing: 1,
+            missing_names: vec!["000000030000000200000012".to_owned()],
+            last_missing: "000000030000000200000012".to_owned(),
+        }],
+        missing_segments: 1,
+        timeline: Some(3),
+        off_chain_segments: 0,
+        archived_bytes: 3 * (16 << 20),
     }
 }

@@ -8,6 +8,7 @@
 //! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log.
 //! - Supabase lands here as another [`BackupSource`] variant.
 
+pub mod derive;
 mod error;
 pub mod pgbackrest;
 

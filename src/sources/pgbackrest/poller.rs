@@ -247,6 +247,7 @@ pub fn apply_info(
     for kind in errors {
         v.count_error(kind);
     }
+    crate::sources::derive::refresh(v);
 }
 
 /// Publishes a `repo-ls` poll (pure).
@@ -261,6 +262,7 @@ pub fn apply_repo_ls(
             if let Some(src) = v.source.as_mut() {
                 src.archive = Some(listing.clone());
             }
+            crate::sources::derive::refresh(v);
         }
         Err(e) => v.count_error(e.kind()),
     }
