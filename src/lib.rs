@@ -6,7 +6,8 @@
 //!
 //! Module map (DESIGN.md §1): [`config`] loads and validates the TOML configuration;
 //! [`postgres`] talks to PostgreSQL (collector queries, WAL arithmetic, scratch clusters);
-//! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`agent`] wires it all.
+//! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`agent`] wires it all;
+//! [`store`] keeps durable history (drills, failovers, audit events) in SQLite or PostgreSQL.
 #![deny(missing_docs)]
 
 pub mod agent;
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod postgres;
 pub mod secret;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 
 /// The crate version, for `backstop_build_info` and `--version`.
