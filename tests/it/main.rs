@@ -6,4 +6,5 @@ mod cli;
 mod collector;
 mod connect;
 mod harness;
+mod store;
 mod telemetry;
