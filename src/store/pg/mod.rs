@@ -4,6 +4,8 @@
 //! database clock.
 
 mod control;
+mod drills;
+mod failovers;
 mod history;
 
 use tokio::sync::{Mutex, MutexGuard};

@@ -2,6 +2,8 @@
 //! timeout) behind a std mutex, every call on `spawn_blocking`, writes in IMMEDIATE transactions.
 
 mod control;
+mod drills;
+mod failovers;
 mod history;
 
 use std::path::PathBuf;

@@ -208,3 +208,35 @@ async fn sqlite_full_disk() {
     assert_eq!(ids, written);
     assert!(events.iter().all(|e| e.event.message.len() == 3000));
 }
+
+/// A write lock held by another process past the busy timeout is a clear `Busy` error, and
+/// the store works again once the lock is gone.
+#[tokio::test]
+async fn sqlite_busy_is_clear() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let opts = StoreOptions {
+        busy_timeout: std::time::Duration::from_millis(200),
+        ..Default::default()
+    };
+    let store = Store::open_with(&sqlite_url(dir.path()), &opts)
+        .await
+        .expect("open");
+    let other = rusqlite::Connection::open(dir.path().join("state.db")).expect("raw open");
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("hold the write lock");
+    let err = store
+        .append_event(&contract_event())
+        .await
+        .expect_err("busy");
+    assert!(matches!(err, StoreError::Busy { .. }), "{err}");
+    assert!(
+        err.to_string().contains("locked by another process"),
+        "{err}"
+    );
+    other.execute_batch("ROLLBACK").expect("release");
+    store
+        .append_event(&contract_event())
+        .await
+        .expect("works again");
+}
