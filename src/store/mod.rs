@@ -139,3 +139,57 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound as _;
     chrono::Utc::now().trunc_subsecs(6)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send<T: Send>(_: &T) {}
+
+    /// The agent spawns store calls on tokio tasks: handles and futures must be `Send`.
+    #[test]
+    fn handles_and_futures_are_send() {
+        fn sync<T: Send + Sync + Clone + 'static>() {}
+        sync::<Store>();
+        let url = Secret::new("sqlite:/nonexistent/x.db");
+        let open = Store::open(&url);
+        send(&open);
+        #[allow(dead_code)]
+        async fn calls(s: Store) {
+            let f = s.begin_failover("v", "a", "b", false);
+            send(&f);
+            let finish = records::DrillFinish {
+                finished_at: now(),
+                outcome: "passed".into(),
+                target_time: None,
+                rto_seconds: None,
+                rpo_seconds: None,
+                reason: None,
+                log_excerpt: None,
+                steps: vec![],
+            };
+            let f = s.finish_drill(1, &finish);
+            send(&f);
+            send(&s.try_lead("v", "h", Duration::from_secs(1)));
+            send(&s.prune(now()));
+        }
+    }
+
+    #[test]
+    fn urls_are_parsed_without_echoing_them() {
+        assert!(
+            matches!(parse_url(&Secret::new("sqlite:a.db")), Ok(Target::Sqlite(p)) if p == PathBuf::from("a.db"))
+        );
+        assert!(
+            matches!(parse_url(&Secret::new("sqlite:///var/x.db")), Ok(Target::Sqlite(p)) if p == PathBuf::from("/var/x.db"))
+        );
+        assert!(matches!(
+            parse_url(&Secret::new("postgresql://u:pw@h/db")),
+            Ok(Target::Postgres)
+        ));
+        let err = parse_url(&Secret::new("redis://u:s3cr3t@h"))
+            .err()
+            .expect("refused");
+        assert!(!err.to_string().contains("s3cr3t"));
+    }
+}
