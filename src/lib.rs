@@ -9,7 +9,8 @@
 //! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure); [`retention`] judges
 //! backups against a GFS policy (restic-compatible, pure); [`sources`] polls backup sources;
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
-//! (PagerDuty, Slack, webhooks); [`agent`] wires it all.
+//! (PagerDuty, Slack, webhooks); [`store`] keeps durable history (drills, failovers, audit
+//! events) in SQLite or PostgreSQL; [`agent`] wires it all.
 #![deny(missing_docs)]
 
 pub mod agent;
@@ -27,6 +28,7 @@ pub mod retention;
 pub mod secret;
 pub mod sources;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 
 /// The crate version, for `backstop_build_info` and `--version`.

@@ -9,4 +9,5 @@ mod harness;
 mod notify;
 mod pgbackrest;
 mod retention;
+mod store;
 mod telemetry;
