@@ -24,6 +24,12 @@ pub enum AgentError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The state store could not be opened.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The notifier could not be built.
+    #[error("notifications: {0}")]
+    Notify(#[from] crate::notify::NotifyError),
     /// The HTTP server failed while running.
     #[error(transparent)]
     Serve(#[from] crate::http::HttpError),
@@ -91,8 +97,13 @@ pub struct RunningAgent {
     pub addr: SocketAddr,
     /// The shared snapshot (tests and the demo read it).
     pub state: SharedState,
+    /// The durable store.
+    pub store: crate::store::Store,
+    /// Notifications to the configured receivers.
+    pub notifier: crate::notify::Notifier,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    recorder: JoinHandle<()>,
     server: JoinHandle<Result<(), crate::http::HttpError>>,
 }
 
@@ -100,6 +111,9 @@ impl RunningAgent {
     /// Signals every task to stop and waits for the HTTP server to drain.
     pub async fn shutdown(self) -> Result<(), AgentError> {
         let _ = self.stop.send(true);
+        self.notifier.shutdown(Duration::from_secs(5)).await;
+        // The notifier is gone, so the recorder ends once it has stored the last sends.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.recorder).await;
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
@@ -131,11 +145,35 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let addr = listener
         .local_addr()
         .map_err(|source| AgentError::Bind { addr, source })?;
+    let store = crate::store::Store::open(&config.agent.state).await?;
     let state = SharedState::new(initial_snapshot(config));
+    let configured: std::collections::HashMap<_, _> = config
+        .ventures
+        .iter()
+        .map(|v| (v.name.clone(), v.objectives()))
+        .collect();
+    crate::plumbing::apply_overrides(&store, &state, &configured).await?;
+    let (records, sends) = tokio::sync::mpsc::unbounded_channel();
+    let notifier = crate::notify::Notifier::builder(&config.notify)
+        .records(records)
+        .build()?;
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.extend(crate::sources::spawn_sources(config, &state, &stopped));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
+    tasks.push(tokio::spawn(crate::plumbing::override_task(
+        store.clone(),
+        state.clone(),
+        configured,
+        stopped.clone(),
+    )));
+    tasks.push(tokio::spawn(crate::plumbing::prune_task(
+        store.clone(),
+        config.agent.state_retention,
+        stopped.clone(),
+    )));
+    // Ends by itself once the notifier (the only sender) is shut down.
+    let recorder = tokio::spawn(crate::plumbing::record_sends(store.clone(), sends));
     if crate::notify::checkin::enabled() {
         // A whole cycle may take a poll interval plus a connect and a statement timeout.
         let poll = config.agent.poll_interval;
@@ -157,8 +195,11 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     Ok(RunningAgent {
         addr,
         state,
+        store,
+        notifier,
         stop,
         tasks,
+        recorder,
         server,
     })
 }

@@ -23,6 +23,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod pitr;
+pub mod plumbing;
 pub mod postgres;
 pub mod retention;
 pub mod secret;

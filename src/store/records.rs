@@ -325,3 +325,36 @@ pub(crate) fn override_cleared_event(venture: &str, actor: &str, at: DateTime<Ut
         details: serde_json::json!({ "venture": venture }),
     }
 }
+
+impl ObjectiveOverride {
+    /// `base` (the configured objectives) with every overridden value replaced.
+    pub fn apply(&self, base: &crate::state::Objectives) -> crate::state::Objectives {
+        let secs = |v: Option<i64>, d: std::time::Duration| {
+            v.map_or(d, |s| std::time::Duration::from_secs(s.max(0) as u64))
+        };
+        crate::state::Objectives {
+            rpo: secs(self.rpo_seconds, base.rpo),
+            rto: secs(self.rto_seconds, base.rto),
+            pitr_window: secs(self.pitr_window_seconds, base.pitr_window),
+            backup_max_age: secs(self.backup_max_age_seconds, base.backup_max_age),
+            retention: base.retention,
+        }
+    }
+}
+
+impl From<&crate::notify::SendRecord> for SendRecord {
+    fn from(r: &crate::notify::SendRecord) -> Self {
+        SendRecord {
+            at: r.at,
+            receiver: r.receiver.clone(),
+            venture: r.venture.clone(),
+            event: r.event.clone(),
+            action: r.action.as_str().to_string(),
+            severity: r.severity.as_str().to_string(),
+            outcome: r.outcome.as_str().to_string(),
+            attempts: r.attempts,
+            status: r.status,
+            error: r.error.clone(),
+        }
+    }
+}

@@ -71,6 +71,7 @@ async fn agent_serves_real_clusters_and_survives_dead_endpoints() {
     let toml = r#"
 [agent]
 listen = "127.0.0.1:0"
+state = "sqlite:STATE"
 poll_interval = "1s"
 
 [[ventures]]
@@ -107,7 +108,8 @@ name = "beta"
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let cfg = config::load_str(toml, "agent-test.toml", &|k: &str| env.get(k).cloned())
+    let toml = toml.replace("STATE", &root.path().join("state.db").display().to_string());
+    let cfg = config::load_str(&toml, "agent-test.toml", &|k: &str| env.get(k).cloned())
         .expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
     let addr = agent.addr;

@@ -228,7 +228,10 @@ fn run_exits_cleanly_on_sigterm() {
     let config = write_config(
         root.path(),
         "empty.toml",
-        "[agent]\nlisten = \"127.0.0.1:0\"\n",
+        &format!(
+            "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"sqlite:{}\"\n",
+            root.path().join("state.db").display()
+        ),
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))
         .args(["run", "--config", config.to_str().expect("utf-8")])

@@ -18,7 +18,8 @@ async fn errors_reach_sentry_without_secrets() {
     std::fs::write(
         &config,
         format!(
-            "[agent]\nlisten = \"127.0.0.1:{port}\"\n\n[[ventures]]\nname = \"shop\"\n  [[ventures.endpoints]]\n  name = \"pg1\"\n"
+            "[agent]\nlisten = \"127.0.0.1:{port}\"\nstate = \"sqlite:{state}\"\n\n[[ventures]]\nname = \"shop\"\n  [[ventures.endpoints]]\n  name = \"pg1\"\n",
+            state = root.path().join("state.db").display()
         ),
     )
     .expect("write config");
@@ -83,7 +84,10 @@ async fn poll_cycle_checks_in_with_sentry() {
     let config = root.path().join("backstop.toml");
     std::fs::write(
         &config,
-        "[agent]\nlisten = \"127.0.0.1:0\"\npoll_interval = \"1s\"\n\n[[ventures]]\nname = \"shop\"\n  [[ventures.endpoints]]\n  name = \"pg1\"\n",
+        format!(
+            "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"sqlite:{}\"\npoll_interval = \"1s\"\n\n[[ventures]]\nname = \"shop\"\n  [[ventures.endpoints]]\n  name = \"pg1\"\n",
+            root.path().join("state.db").display()
+        ),
     )
     .expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_backstop"))

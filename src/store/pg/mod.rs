@@ -174,6 +174,14 @@ fn lost(e: &tokio_postgres::Error) -> bool {
     if e.is_closed() {
         return true;
     }
+    // A terminated backend (57P01 admin_shutdown, 57P02 crash_shutdown), a connection exception
+    // (class 08) or any FATAL error ends the session, even before the socket reads as closed.
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        if code.starts_with("57P") || code.starts_with("08") || db.severity() == "FATAL" {
+            return true;
+        }
+    }
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if s.is::<std::io::Error>() {

@@ -226,3 +226,65 @@ async fn a_warning_does_not_reach_a_critical_only_receiver() {
     );
     assert_eq!(records.len(), 2);
 }
+
+/// The agent wires notifications to the store: every send is recorded, retried ones with their
+/// attempts, and objective overrides in the store are applied to the snapshot at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_records_every_send_in_the_store() {
+    use backstop::store::{ObjectiveOverride, Store};
+    let hook = FakeHttp::start(200, "{}").await;
+    let root = crate::harness::root();
+    let state_url = format!("sqlite:{}", root.path().join("state.db").display());
+    let store = Store::open(&backstop::secret::Secret::new(state_url.clone()))
+        .await
+        .expect("store");
+    store
+        .set_override(&ObjectiveOverride {
+            venture: "shop".into(),
+            rpo_seconds: Some(42),
+            rto_seconds: None,
+            pitr_window_seconds: None,
+            backup_max_age_seconds: None,
+            set_by: "api:test".into(),
+            set_at: chrono::Utc::now(),
+        })
+        .await
+        .expect("override");
+    let toml = format!(
+        "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"{state_url}\"\n\n[[notify]]\nkind = \"webhook\"\nmin_severity = \"info\"\n\n[[ventures]]\nname = \"shop\"\n"
+    );
+    let hook_url = format!("http://{}/hook/t0ken", hook.addr);
+    let cfg = backstop::config::load_str(&toml, "notify-agent.toml", &|k: &str| {
+        (k == "BACKSTOP_WEBHOOK_URL").then(|| hook_url.clone())
+    })
+    .expect("config");
+    let agent = backstop::agent::start(&cfg).await.expect("agent");
+    assert_eq!(
+        agent
+            .state
+            .load()
+            .venture("shop")
+            .expect("venture")
+            .objectives
+            .rpo,
+        std::time::Duration::from_secs(42),
+        "the stored override wins over the configured RPO"
+    );
+    agent.notifier.notify(Notification {
+        venture: "shop".into(),
+        event: "drill_failed".into(),
+        severity: Severity::Warning,
+        action: Action::Trigger,
+        summary: "drill failed".into(),
+        details: serde_json::Value::Null,
+        at: chrono::Utc::now(),
+    });
+    agent.shutdown().await.expect("shutdown");
+    let sends = store.sends(10).await.expect("sends");
+    assert_eq!(sends.len(), 1, "{sends:?}");
+    assert_eq!(sends[0].receiver, "webhook#0");
+    assert_eq!(sends[0].outcome, "delivered");
+    assert_eq!(sends[0].event, "drill_failed");
+    assert!(!format!("{sends:?}").contains("t0ken"));
+    assert_eq!(hook.requests().len(), 1);
+}

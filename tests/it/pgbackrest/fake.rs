@@ -77,9 +77,10 @@ async fn misbehaving_pgbackrest_never_hurts_the_agent() {
     let dir = root.path();
     let script = fake(dir);
     let toml = format!(
-        "[agent]\nlisten = \"127.0.0.1:0\"\n\n[[ventures]]\nname = \"acme\"\n  [ventures.backups]\n  \
+        "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"sqlite:{}\"\n\n[[ventures]]\nname = \"acme\"\n  [ventures.backups]\n  \
          kind = \"pgbackrest\"\n  stanza = \"demo\"\n  config = \"{}\"\n  command = \"{}\"\n  \
          poll_interval = \"200ms\"\n  repo_ls_interval = \"300ms\"\n  timeout = \"1s\"\n",
+        dir.join("state.db").display(),
         dir.join("pgbackrest.conf").display(),
         script.display()
     );

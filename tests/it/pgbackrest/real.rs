@@ -38,7 +38,8 @@ async fn snapshot_and_metrics_match_pgbackrest_info() {
     let after_failure = Utc::now();
 
     let toml = format!(
-        "[agent]\nlisten = \"127.0.0.1:0\"\n\n{}",
+        "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"sqlite:{}\"\n\n{}",
+        root.path().join("state.db").display(),
         st.venture_toml("acme", "500ms", "500ms")
     );
     let env: HashMap<String, String> = HashMap::new();
