@@ -10,6 +10,7 @@ have_bin() { command -v "$1" >/dev/null 2>&1; }
 pg_server() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
 
 pg_server || missing+=(postgresql)
+have_bin pgbackrest || missing+=(pgbackrest)
 if [ "$want" = test ]; then
   have_bin promtool || missing+=(prometheus)
 fi

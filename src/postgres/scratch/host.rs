@@ -14,7 +14,7 @@ use nix::unistd::{Gid, Uid, User};
 use crate::postgres::PgError;
 
 /// The OS user the server runs as: `Some` (postgres) when we are root, `None` otherwise.
-pub(super) fn server_user() -> Result<Option<(Uid, Gid)>, PgError> {
+pub fn server_user() -> Result<Option<(Uid, Gid)>, PgError> {
     if !nix::unistd::geteuid().is_root() {
         return Ok(None);
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio_postgres::Client;
 
-pub use host::make_server_dir;
+pub use host::{make_server_dir, server_user};
 
 use super::{connect, ConnectOptions, PgError};
 use crate::secret::Secret;
