@@ -171,7 +171,8 @@ mod tests {
     #[test]
     fn table() {
         type Edit = fn(&mut SourceState);
-        let cases: Vec<(&str, Edit, Vec<(&str, Severity)>)> = vec![
+        type Case = (&'static str, Edit, Vec<(&'static str, Severity)>);
+        let cases: Vec<Case> = vec![
             ("healthy", |_| {}, vec![]),
             (
                 "source down",
