@@ -150,10 +150,11 @@ pub fn report(v: &VentureState, now: DateTime<Utc>) -> BackupsReport {
 impl BackupsReport {
     /// The plain-text rendering: a table of backups, then failures, unmet rules and findings.
     pub fn text(&self) -> String {
-        let mut rows: Vec<[String; 7]> = vec![[
+        let mut rows: Vec<[String; 8]> = vec![[
             "LABEL",
             "TYPE",
             "STATUS",
+            "START",
             "STOP",
             "DB SIZE",
             "REPO SIZE/DELTA",
@@ -171,13 +172,14 @@ impl BackupsReport {
                 b.label.clone(),
                 b.kind.to_string(),
                 b.status.to_string(),
+                b.start.to_rfc3339(),
                 b.stop.to_rfc3339(),
                 b.database_size.to_string(),
                 format!("{}/{}", opt(b.repo_size), opt(b.repo_delta)),
                 verdict,
             ]);
         }
-        let widths: Vec<usize> = (0..6)
+        let widths: Vec<usize> = (0..7)
             .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
             .collect();
         let mut out = format!("venture {}: backups\n", self.venture);
@@ -185,7 +187,7 @@ impl BackupsReport {
             for (i, w) in widths.iter().enumerate() {
                 out.push_str(&format!("{:w$}  ", r[i]));
             }
-            out.push_str(&r[6]);
+            out.push_str(&r[7]);
             out.push('\n');
         }
         if self.backups.is_empty() {

@@ -122,7 +122,7 @@ impl PitrReport {
         if self.pieces.is_empty() {
             out.push_str("  no recoverable window: ");
             out.push_str(match self.missing_segments {
-                None => "the WAL archive could not be listed (see `backstop check`)\n",
+                None => "the WAL archive has not been listed (no pgBackRest source, or `repo-ls` failed: see `backstop check`)\n",
                 Some(_) => "no backup has its WAL in the archive; take a full backup\n",
             });
         }
@@ -252,7 +252,7 @@ mod tests {
         v.source.as_mut().expect("s").window = None;
         let none = report(&v, now);
         assert_eq!((none.exit_code(), none.missing_segments), (2, None));
-        assert!(none.text().contains("could not be listed"));
+        assert!(none.text().contains("has not been listed"));
     }
 
     #[test]

@@ -201,6 +201,18 @@ async fn pitr_backups_check_and_metrics_show_a_deleted_segment() {
     assert_eq!(gap["missing_names"], serde_json::json!([removed]));
     assert_eq!(pitr["pieces"][0]["base_backup"], full["label"]);
     assert_eq!(pitr["pieces"][1]["base_backup"], incr["label"]);
+    let text = Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["pitr", "--venture", "gap", "--config"])
+        .arg(&config_file)
+        .env("BACKSTOP_LOG", "warn")
+        .output()
+        .expect("backstop runs");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("gap: 1 segment(s) missing"), "{text}");
+    assert!(
+        text.contains(&removed) && text.contains("status: warning"),
+        "{text}"
+    );
 
     let (code, listed) = backstop_json(&config_file, &["backups", "--venture", "gap", "--json"]);
     let rows = listed["backups"].as_array().expect("backups");
