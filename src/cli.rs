@@ -33,6 +33,12 @@ pub enum Command {
     Demo(DemoArgs),
     /// One poll of everything and a readiness table; exit 0 ok, 1 warning, 2 critical.
     Check(CheckArgs),
+    /// The PITR window of a venture: pieces, gaps, missing WAL and the exposure against the RPO;
+    /// exit 0 whole and within the RPO, 1 above the RPO or split, 2 nothing recoverable.
+    Pitr(VentureArgs),
+    /// The backups of a venture with size, type, status and retention verdict, failed runs and
+    /// unmet rules; exit 2 no usable or a stale backup, 1 retention unmet or failing, else 0.
+    Backups(VentureArgs),
     /// Which backups a GFS policy keeps (restic `forget` semantics): reads RFC 3339 timestamps,
     /// one a line, on stdin; prints keep/remove and the reasons for each, in input order.
     Retention(RetentionArgs),
@@ -59,6 +65,17 @@ pub struct DemoArgs {
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of the one-venture commands (`pitr`, `backups`).
+#[derive(Debug, clap::Args)]
+pub struct VentureArgs {
+    /// The venture (its `name` in the configuration).
+    #[arg(long, value_name = "V")]
+    pub venture: String,
+    /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -152,6 +169,18 @@ mod tests {
             Command::Check(CheckArgs { json: true })
         ));
         assert_eq!(cli.config, Some(PathBuf::from("x.toml")));
+        let cli = Cli::try_parse_from(["backstop", "pitr", "--venture", "acme", "--json"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Pitr(VentureArgs { json: true, .. })
+        ));
+        let cli =
+            Cli::try_parse_from(["backstop", "backups", "--venture", "acme"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Backups(VentureArgs { json: false, .. })
+        ));
         let cli = Cli::try_parse_from(["backstop", "config", "check"]).expect("parses");
         assert!(matches!(
             cli.command,

@@ -9,7 +9,8 @@
 //! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure); [`retention`] judges
 //! backups against a GFS policy (restic-compatible, pure); [`sources`] polls backup sources;
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
-//! (PagerDuty, Slack, webhooks); [`store`] keeps durable history (drills, failovers, audit
+//! (PagerDuty, Slack, webhooks); [`inspect`] answers `backstop pitr` and `backstop backups` for one
+//! venture; [`store`] keeps durable history (drills, failovers, audit
 //! events) in SQLite or PostgreSQL; [`agent`] wires it all.
 #![deny(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod inspect;
 pub mod metrics;
 pub mod notify;
 pub mod pitr;

@@ -56,6 +56,12 @@ async fn dispatch(command: Command, config: Config) -> u8 {
             Err(e) => fail(&e),
         },
         Command::Check(args) => backstop::check::run(&config, args.json).await,
+        Command::Pitr(args) => {
+            backstop::inspect::pitr::run(&config, &args.venture, args.json).await
+        }
+        Command::Backups(args) => {
+            backstop::inspect::backups::run(&config, &args.venture, args.json).await
+        }
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -3,7 +3,9 @@
 //! Critical (exit 2): a primary unreachable, archiving failing longer than the RPO,
 //! `archive_timeout` 0 or above the RPO, continuous archiving off on a primary.
 //! Warning (exit 1): a standby unreachable, archiving failing (not yet longer than the RPO),
-//! archive lag above one WAL segment. Later issues add their rules here.
+//! archive lag above one WAL segment. Backup-source rules (no usable backup, stale backup,
+//! source down, retention unmet, window split, failing backups) are in
+//! [`super::source_rules`]; later issues add their rules beside them.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -67,6 +69,7 @@ pub fn evaluate(snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Finding> {
         for endpoint in &venture.endpoints {
             endpoint_rules(venture, endpoint, now, &mut out);
         }
+        out.extend(super::source_rules::source_rules(venture, now));
     }
     out
 }

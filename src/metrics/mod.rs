@@ -27,6 +27,7 @@ mod doc_sync;
 mod endpoint;
 mod family;
 mod format;
+mod pitr;
 mod source;
 pub mod synthetic;
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The `backstop` binary: `check` exit codes against real clusters (healthy, archiving failing
-//! within and beyond the RPO, primary unreachable), `config check` errors word for word, and a
+//! within and beyond the RPO, primary unreachable, a hung backup source reported in time),
+//! `pitr`/`backups` naming the ventures on a typo, `config check` errors word for word, and a
 //! clean exit on SIGTERM.
 
 use std::path::{Path, PathBuf};
@@ -254,4 +255,59 @@ fn run_exits_cleanly_on_sigterm() {
         assert!(Instant::now() < deadline, "backstop run ignored SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn pitr_and_backups_name_the_ventures_on_a_typo() {
+    let root = harness::root();
+    let config = write_config(
+        root.path(),
+        "two.toml",
+        &format!("{}[[ventures]]\nname = \"blog\"\n", venture("15m")),
+    );
+    for command in ["pitr", "backups"] {
+        let out = backstop(
+            &[
+                command,
+                "--venture",
+                "shpo",
+                "--config",
+                config.to_str().expect("utf-8"),
+            ],
+            &[("SHOP_PG1_DSN", "host=127.0.0.1 port=1")],
+        );
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("unknown venture \"shpo\""), "{err}");
+        assert!(err.contains("shop, blog"), "{err}");
+    }
+}
+
+#[test]
+fn check_reports_a_hung_backup_source_without_hanging() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = harness::root();
+    let hang = root.path().join("pgbackrest-hangs");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 60\n").expect("script");
+    std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let config = write_config(
+        root.path(),
+        "hung.toml",
+        &format!(
+            "[[ventures]]\nname = \"shop\"\n  [ventures.backups]\n  kind = \"pgbackrest\"\n  \
+             stanza = \"shop\"\n  config = \"{}\"\n  command = \"{}\"\n  timeout = \"1s\"\n",
+            root.path().join("pgbackrest.conf").display(),
+            hang.display()
+        ),
+    );
+    let started = Instant::now();
+    let (code, json) = check_json(&config, "");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "check took {:?}",
+        started.elapsed()
+    );
+    let f = finding(&json, "source_down").unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(code, 1, "{json:#}");
 }

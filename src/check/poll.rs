@@ -1,0 +1,87 @@
+//! One poll of everything, for the one-shot commands (`check`, `pitr`, `backups`): every
+//! endpoint and every backup source polled concurrently, each under its own timeouts, then the
+//! window and retention derived again with the segment size the endpoints reported.
+//!
+//! A source that does not answer in time is reported (`up = false`, a `timeout` error), never
+//! waited for: its commands are bounded by `timeout`, and the whole source poll by
+//! [`source_deadline`] on top.
+
+use std::time::Duration;
+
+use crate::config::{BackupsConfig, Config};
+use crate::error::ErrorKind;
+use crate::sources::pgbackrest::PgBackRestSource;
+use crate::state::SharedState;
+
+/// The bound on one source's whole poll: `info`, the backup log and `repo-ls` each have
+/// `timeout`, so three of them plus a margin.
+pub fn source_deadline(timeout: Duration) -> Duration {
+    timeout.saturating_mul(3) + Duration::from_secs(1)
+}
+
+/// Polls the endpoints and sources of every venture (or only of `venture`), once.
+pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
+    let state = SharedState::new(crate::agent::initial_snapshot(config));
+    let wanted = |name: &str| venture.is_none_or(|v| v == name);
+    let mut tasks = Vec::new();
+    for t in crate::agent::targets(config) {
+        if !wanted(&t.venture) {
+            continue;
+        }
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move {
+            // A failed poll is recorded in the snapshot (probe down, error kind).
+            let _ = crate::postgres::collector::poll_once(&t, &state).await;
+        }));
+    }
+    for v in config.ventures.iter().filter(|v| wanted(&v.name)) {
+        let Some(BackupsConfig::PgBackRest(cfg)) = v.backups.as_ref() else {
+            continue;
+        };
+        let source = PgBackRestSource::new(&v.name, cfg);
+        let deadline = source_deadline(cfg.timeout);
+        let (state, name) = (state.clone(), v.name.clone());
+        tasks.push(tokio::spawn(async move {
+            // A failed poll is recorded in the snapshot (`up = false`, error kind); only a
+            // poll that outlives the deadline needs recording here.
+            if tokio::time::timeout(deadline, source.poll_once(&state))
+                .await
+                .is_err()
+            {
+                tracing::warn!(venture = %name, source = "pgbackrest", after = ?deadline,
+                    "backup source poll timed out");
+                state.update(|s| {
+                    if let Some(v) = s.venture_mut(&name) {
+                        if let Some(src) = v.source.as_mut() {
+                            src.up = Some(false);
+                        }
+                        v.count_error(ErrorKind::Timeout);
+                    }
+                });
+            }
+        }));
+    }
+    for t in tasks {
+        // A panicking poll is a bug, but it must not hide the other results.
+        let _ = t.await;
+    }
+    state.update(|s| {
+        for v in &mut s.ventures {
+            crate::sources::derive::refresh(v);
+        }
+    });
+    state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_covers_three_commands() {
+        assert_eq!(
+            source_deadline(Duration::from_secs(30)),
+            Duration::from_secs(91)
+        );
+    }
+}

@@ -1,0 +1,256 @@
+//! Readiness rules about a venture's backup source (DESIGN.md §2), evaluated purely.
+//!
+//! Critical: no usable backup (the source answered but lists none), the newest usable backup
+//! older than `backup_max_age`. Warning: the source down, a retention rule unmet, the PITR
+//! window split by a WAL gap, a backup failure newer than the newest success. `backstop backups`
+//! uses the backup rules alone ([`BACKUP_RULES`]) for its exit code.
+
+use chrono::{DateTime, Utc};
+
+use super::rules::{Finding, Severity};
+use crate::state::{SourceState, VentureState};
+
+/// The rules `backstop backups` judges by (the others are about the source or the WAL).
+pub const BACKUP_RULES: [&str; 4] = [
+    "no_usable_backup",
+    "backup_stale",
+    "retention_unmet",
+    "backup_failing",
+];
+
+/// The findings about `v`'s backup source (none when it has no source).
+pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
+    let Some(src) = &v.source else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |rule, severity, message: String, action: &str| {
+        out.push(Finding {
+            venture: v.name.clone(),
+            endpoint: None,
+            rule,
+            severity,
+            message,
+            action: action.to_string(),
+        })
+    };
+    let source = src.kind.as_str();
+    if src.up == Some(false) {
+        push(
+            "source_down",
+            Severity::Warning,
+            format!("the last poll of the {source} source failed; showing data as of its last success"),
+            "run the source command by hand (e.g. `pgbackrest --stanza=<stanza> info`) and fix what it reports (repository reachable, configuration, permissions)",
+        );
+    }
+    let newest = src.newest_usable(None);
+    match newest {
+        None if src.up == Some(true) => push(
+            "no_usable_backup",
+            Severity::Critical,
+            format!("the {source} source lists no usable backup: nothing can be restored"),
+            "take a full backup now (pgbackrest --stanza=<stanza> backup --type=full) and find why none exists",
+        ),
+        Some(b) => {
+            let max_age = v.objectives.backup_max_age.as_secs();
+            let age = (now - b.stop).num_seconds().max(0);
+            if age as u64 > max_age {
+                push(
+                    "backup_stale",
+                    Severity::Critical,
+                    format!(
+                        "newest usable backup {} stopped {age}s ago, above backup_max_age {max_age}s",
+                        b.label
+                    ),
+                    "take a backup now and check the backup schedule (cron/systemd timer) and its log",
+                );
+            }
+        }
+        None => {}
+    }
+    let unmet = unmet_rules(src);
+    if !unmet.is_empty() {
+        push(
+            "retention_unmet",
+            Severity::Warning,
+            format!("retention unmet: {}", unmet.join(", ")),
+            "keep backups longer (pgBackRest repo-retention-full/diff) or take the missing backups; `backstop backups --venture <venture>` lists the verdicts",
+        );
+    }
+    if let Some(w) = &src.window {
+        if w.pieces.len() > 1 || w.missing_segments > 0 {
+            push(
+                "pitr_window_split",
+                Severity::Warning,
+                format!(
+                    "the PITR window is split into {} pieces by {} missing WAL segment(s)",
+                    w.pieces.len(),
+                    w.missing_segments
+                ),
+                "see `backstop pitr --venture <venture>` for the gap; take a full backup so the newest piece starts after it, and find why WAL went missing",
+            );
+        }
+    }
+    if let Some(f) = newest_failure_after_success(src) {
+        push(
+            "backup_failing",
+            Severity::Warning,
+            format!(
+                "backup failed at {} after the newest success{}: {}",
+                f.0.to_rfc3339(),
+                f.1.map(|c| format!(" (error {c})")).unwrap_or_default(),
+                f.2
+            ),
+            "read the stanza's backup log, fix the error and run the backup again",
+        );
+    }
+    out
+}
+
+/// Rules with fewer kept than required, as `monthly: 3 of 12`.
+pub fn unmet_rules(src: &SourceState) -> Vec<String> {
+    src.retention
+        .iter()
+        .filter(|r| !r.is_met())
+        .map(|r| format!("{}: {} of {}", r.rule, r.kept, r.required))
+        .collect()
+}
+
+/// The newest failure (time, code, message) when it is newer than the newest usable backup.
+fn newest_failure_after_success(src: &SourceState) -> Option<(DateTime<Utc>, Option<u32>, &str)> {
+    let failure = src.failures.iter().max_by_key(|f| f.at)?;
+    let success = src.newest_usable(None).map(|b| b.stop);
+    success.is_none_or(|s| failure.at > s).then_some((
+        failure.at,
+        failure.code,
+        failure.message.as_str(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::synthetic;
+    use crate::pitr::Window;
+    use crate::state::{BackupFailure, BackupStatus};
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 27, 8, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    /// A healthy venture: backups up to now, whole window, retention met, old failure.
+    fn healthy() -> VentureState {
+        let mut v = synthetic::snapshot(1, now()).ventures.remove(0);
+        let src = v.source.as_mut().expect("source");
+        src.up = Some(true);
+        src.window = Some(Window {
+            pieces: vec![src.window.as_ref().expect("w").pieces[1].clone()],
+            ..Window::default()
+        });
+        for r in &mut src.retention {
+            r.kept = r.required;
+        }
+        src.failures = vec![BackupFailure {
+            at: now() - Duration::days(30),
+            code: Some(56),
+            message: "old".into(),
+        }];
+        v
+    }
+
+    fn rules(v: &VentureState) -> Vec<(&'static str, Severity)> {
+        source_rules(v, now())
+            .into_iter()
+            .map(|f| (f.rule, f.severity))
+            .collect()
+    }
+
+    #[test]
+    fn table() {
+        type Edit = fn(&mut SourceState);
+        type Case = (&'static str, Edit, Vec<(&'static str, Severity)>);
+        let cases: Vec<Case> = vec![
+            ("healthy", |_| {}, vec![]),
+            (
+                "source down",
+                |s| s.up = Some(false),
+                vec![("source_down", Severity::Warning)],
+            ),
+            (
+                "no usable backup",
+                |s| {
+                    s.backups
+                        .iter_mut()
+                        .for_each(|b| b.status = BackupStatus::ChecksumError)
+                },
+                vec![
+                    ("no_usable_backup", Severity::Critical),
+                    ("backup_failing", Severity::Warning),
+                ],
+            ),
+            (
+                "never polled: nothing judged",
+                |s| {
+                    *s = SourceState::new(s.kind);
+                },
+                vec![],
+            ),
+            (
+                "stale",
+                |s| {
+                    s.backups
+                        .iter_mut()
+                        .for_each(|b| b.stop -= Duration::hours(27))
+                },
+                vec![("backup_stale", Severity::Critical)],
+            ),
+            (
+                "retention unmet",
+                |s| s.retention[0].kept = s.retention[0].required - 1,
+                vec![("retention_unmet", Severity::Warning)],
+            ),
+            (
+                "window split",
+                |s| {
+                    s.window = synthetic::snapshot(1, now()).ventures[0]
+                        .source
+                        .as_ref()
+                        .and_then(|s| s.window.clone())
+                },
+                vec![("pitr_window_split", Severity::Warning)],
+            ),
+            (
+                "missing segment without a second piece",
+                |s| s.window.as_mut().expect("w").missing_segments = 1,
+                vec![("pitr_window_split", Severity::Warning)],
+            ),
+            (
+                "failure after the newest success",
+                |s| s.failures[0].at = now(),
+                vec![("backup_failing", Severity::Warning)],
+            ),
+        ];
+        for (name, edit, want) in cases {
+            let mut v = healthy();
+            edit(v.source.as_mut().expect("source"));
+            assert_eq!(rules(&v), want, "case: {name}");
+        }
+    }
+
+    #[test]
+    fn unmet_rules_read_like_a_sentence() {
+        let mut v = healthy();
+        let src = v.source.as_mut().expect("source");
+        src.retention[0].kept = 3;
+        src.retention[0].required = 12;
+        assert_eq!(
+            unmet_rules(src),
+            vec![format!("{}: 3 of 12", src.retention[0].rule)]
+        );
+        let f = source_rules(&v, now());
+        assert!(f[0].message.contains(": 3 of 12"), "{}", f[0].message);
+    }
+}
