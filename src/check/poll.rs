@@ -65,12 +65,42 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
         // A panicking poll is a bug, but it must not hide the other results.
         let _ = t.await;
     }
+    stored_objectives(config, &state).await;
     state.update(|s| {
         for v in &mut s.ventures {
             crate::sources::derive::refresh(v);
         }
     });
     state
+}
+
+/// Applies the run-time objective overrides of an existing state store, so the one-shot
+/// commands judge against the same objectives as the agent. A missing SQLite file is not
+/// created; an unreachable store only costs a warning.
+async fn stored_objectives(config: &Config, state: &SharedState) {
+    let url = config.agent.state.expose();
+    if url
+        .strip_prefix("sqlite:")
+        .is_some_and(|path| !std::path::Path::new(path).exists())
+    {
+        return;
+    }
+    let configured = config
+        .ventures
+        .iter()
+        .map(|v| (v.name.clone(), v.objectives()))
+        .collect();
+    let applied = async {
+        let store = crate::store::Store::open(&config.agent.state).await?;
+        crate::plumbing::apply_overrides(&store, state, &configured).await
+    };
+    match tokio::time::timeout(Duration::from_secs(10), applied).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(kind = %e.kind(), "objective overrides not applied: {e}"),
+        Err(_) => tracing::warn!(
+            "objective overrides not applied: the state store did not answer in 10 s"
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -50,7 +50,9 @@ pub async fn run(config: &Config, args: &DemoArgs) -> Result<(), DemoError> {
     let repo_dir = root.join("pgbackrest");
     // Leftovers of a demo that was killed are removed first.
     remove_dir(&repo_dir)?;
-    let options = options(&repo::Repo::archive_command(&repo_dir.join("pgbackrest.conf")));
+    let options = options(&repo::Repo::archive_command(
+        &repo_dir.join("pgbackrest.conf"),
+    ));
     let mut cluster = ScratchCluster::create(&root, "pg1", &options).await?;
     let outcome = match repo::Repo::create(&repo_dir, &cluster) {
         Ok(repo) => run_with(&mut cluster, &repo, &root, args).await,
@@ -163,8 +165,15 @@ async fn run_with(
         "  database:  psql \"host=127.0.0.1 port={} user=postgres dbname=postgres\"  (a writer inserts a row a second into demo_writes)",
         cluster.port()
     );
-    println!("  backups:   pgBackRest stanza {} in {}", repo::STANZA, repo.path.display());
-    println!("  try:       curl -s http://{}/metrics | promtool check metrics", agent.addr);
+    println!(
+        "  backups:   pgBackRest stanza {} in {}",
+        repo::STANZA,
+        repo.path.display()
+    );
+    println!(
+        "  try:       curl -s http://{}/metrics | promtool check metrics",
+        agent.addr
+    );
     println!("             {with_env} check");
     println!("             {with_env} backups --venture {VENTURE}");
     println!("             {with_env} pitr --venture {VENTURE}");

@@ -96,7 +96,10 @@ impl Repo {
             Ok(())
         } else {
             let err = String::from_utf8_lossy(&out.stderr);
-            let line = err.lines().find(|l| l.contains("ERROR")).unwrap_or(err.trim());
+            let line = err
+                .lines()
+                .find(|l| l.contains("ERROR"))
+                .unwrap_or(err.trim());
             Err(DemoError::Repo(format!("{what} failed: {line}")))
         }
     }
