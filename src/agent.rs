@@ -160,6 +160,7 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.extend(crate::sources::spawn_sources(config, &state, &stopped));
+    tasks.extend(crate::sources::start_verifiers(config, &state, &store, &stopped).await);
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(
         store.clone(),

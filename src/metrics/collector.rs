@@ -132,6 +132,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         pitr_enabled,
     )?;
     super::source::encode(enc, snap)?;
+    super::verification::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
     venture_counters(
         enc,
