@@ -10,7 +10,8 @@
 //! backups against a GFS policy (restic-compatible, pure); [`sources`] polls backup sources;
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
 //! (PagerDuty, Slack, webhooks); [`store`] keeps durable history (drills, failovers, audit
-//! events) in SQLite or PostgreSQL; [`agent`] wires it all.
+//! events) in SQLite or PostgreSQL; [`recover`] plans and carries out point-in-time recoveries;
+//! [`agent`] wires it all.
 #![deny(missing_docs)]
 
 pub mod agent;
@@ -25,6 +26,7 @@ pub mod notify;
 pub mod pitr;
 pub mod plumbing;
 pub mod postgres;
+pub mod recover;
 pub mod retention;
 pub mod secret;
 pub mod sources;
