@@ -1,4 +1,5 @@
-//! The `backstop recover` command: poll the venture's pgBackRest source once, plan, and with
+//! The `backstop recover` command: poll the venture's endpoints (for the WAL segment size) and
+//! its pgBackRest source once, plan, and with
 //! `--execute` restore; record the plan or the recovery (and an audit event) in the store; print
 //! text or JSON. Returns the exit code: 0 success, 1 refusal or user error, 2 failure.
 
@@ -120,6 +121,16 @@ pub async fn recover(config: &Config, args: &RecoverArgs) -> Result<RecoverOutco
         execute::check_target_dir(dir)?;
     }
     let state = SharedState::new(crate::agent::initial_snapshot(config));
+    // The venture's endpoints first (best effort): the window needs the real WAL segment size.
+    for target in crate::agent::targets(config)
+        .iter()
+        .filter(|t| t.venture == args.venture)
+    {
+        if let Err(e) = crate::postgres::collector::poll_once(target, &state).await {
+            tracing::warn!(endpoint = %target.endpoint, error = %e,
+                "endpoint unreachable; assuming the default WAL segment size");
+        }
+    }
     PgBackRestSource::new(&args.venture, cfg)
         .poll_once(&state)
         .await

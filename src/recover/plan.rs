@@ -75,8 +75,9 @@ pub fn restore_args(base_backup: &str, target: DateTime<Utc>, dir: &Path) -> Vec
     ]
 }
 
+/// RFC 3339 in UTC, with as many fractional digits as the time has.
 fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.

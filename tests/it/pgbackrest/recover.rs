@@ -115,8 +115,14 @@ async fn recover_restores_exactly_to_the_target_without_touching_the_repository(
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let stopped_at = st.info()[0]["backup"][0]["timestamp"]["stop"]
+        .as_i64()
+        .expect("backup stop");
+    let earliest = chrono::DateTime::from_timestamp(stopped_at, 0)
+        .expect("time")
+        .to_rfc3339_opts(SecondsFormat::Secs, true);
     assert!(
-        stderr(&out).contains("earliest recoverable point is"),
+        stderr(&out).contains(&format!("earliest recoverable point is {earliest}")),
         "{}",
         stderr(&out)
     );
@@ -171,6 +177,11 @@ async fn recover_restores_exactly_to_the_target_without_touching_the_repository(
         plan.contains("--archive-mode=off") && plan.contains("--type=time"),
         "{plan}"
     );
+    let label = st.info()[0]["backup"][0]["label"]
+        .as_str()
+        .expect("label")
+        .to_owned();
+    assert!(plan.contains(&format!("restore --set={label} ")), "{plan}");
 
     let before = repo_listing(&st);
     let out = backstop(
