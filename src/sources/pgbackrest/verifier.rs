@@ -61,6 +61,13 @@ impl Verifier {
         self
     }
 
+    /// The same verifier on another schedule (tests: every second, with
+    /// `croner::Cron::new("* * * * * *").with_seconds_optional()`).
+    pub fn with_schedule(mut self, schedule: croner::Cron) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
     /// The venture.
     pub fn venture(&self) -> &str {
         &self.venture
@@ -105,11 +112,11 @@ impl Verifier {
             };
             let wait = (next - now).to_std().unwrap_or_default();
             tokio::select! {
-                changed = shutdown.wait_for(|s| *s) => { let _ = changed; return; }
+                _ = shutdown.wait_for(|s| *s) => return,
                 () = tokio::time::sleep(wait) => {}
             }
             tokio::select! {
-                changed = shutdown.wait_for(|s| *s) => { let _ = changed; return; }
+                _ = shutdown.wait_for(|s| *s) => return,
                 _ = self.verify_now(&state) => {}
             }
         }

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::Duration;
 
 use backstop::config::{self, BackupsConfig, Config};
 use backstop::sources::pgbackrest::Verifier;
@@ -13,7 +14,7 @@ use backstop::state::{SharedState, VerificationState};
 
 use crate::harness::http::{get, sample};
 use crate::harness::pgbackrest::stanza;
-use crate::harness::{self};
+use crate::harness::{self, wait_until};
 
 fn verification(state: &SharedState) -> Option<VerificationState> {
     state.load().ventures[0]
@@ -169,6 +170,34 @@ async fn verify_passes_then_fails_on_corruption_and_survives_a_restart() {
     assert_eq!(loaded.checksum_invalid, state.checksum_invalid);
     assert_eq!(loaded.invalid_backups, state.invalid_backups);
     assert_eq!(loaded.detail, state.detail);
+
+    // The scheduled task runs on its cron schedule (here every second) and stops when told.
+    let every_second = croner::Cron::new("* * * * * *")
+        .with_seconds_optional()
+        .parse()
+        .expect("cron");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(
+        verifier(&cfg, agent.store.clone())
+            .with_schedule(every_second)
+            .run(agent.state.clone(), stopped),
+    );
+    let before = loaded.last_run;
+    wait_until(
+        &agent.state,
+        Duration::from_secs(30),
+        "a scheduled verification",
+        |s| verification(s).is_some_and(|v| v.last_run > before),
+    )
+    .await;
+    stop.send(true).expect("stop");
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the verifier stops")
+        .expect("join");
+    let scheduled = verification(&agent.state).expect("published");
+    assert!(!scheduled.last_outcome_ok, "{}", scheduled.detail);
+    assert_eq!(scheduled.last_success, loaded.last_success);
     assert_eq!(
         metric(agent.addr, "backstop_verification_last_outcome").await,
         Some(0.0)
