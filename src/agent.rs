@@ -1,6 +1,7 @@
 //! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
-//! endpoint, one poller per backup source, readiness, and the HTTP server; shuts everything down
-//! on SIGTERM or Ctrl-C.
+//! endpoint, one poller per backup source, a scheduled `pgbackrest verify` per pgBackRest stanza
+//! (its last result loaded from the store first), readiness, and the HTTP server; shuts
+//! everything down on SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::time::Duration;

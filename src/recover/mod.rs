@@ -42,7 +42,7 @@ pub enum RecoverError {
     #[error("venture {0:?} has no [ventures.backups] of kind \"pgbackrest\"; `recover` restores pgBackRest stanzas")]
     NotPgBackRest(String),
     /// The target is not recoverable.
-    #[error("refusing to recover: {message}")]
+    #[error("refusing to recover: {message}; choose a --to inside the recovery window")]
     Outside {
         /// Where the target falls and the nearest recoverable points.
         message: String,

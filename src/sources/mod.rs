@@ -5,7 +5,8 @@
 //! [`SourceState`](crate::state::SourceState). Nothing a source returns can stop the agent: a
 //! failed poll sets `up = false`, counts an error kind and keeps the last good data.
 //!
-//! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log.
+//! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log; `verify` on a schedule
+//!   ([`start_verifiers`]).
 //! - Supabase lands here as another [`BackupSource`] variant.
 
 pub mod derive;
