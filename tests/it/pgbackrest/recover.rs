@@ -262,3 +262,53 @@ async fn recover_restores_exactly_to_the_target_without_touching_the_repository(
         target.timestamp_micros()
     );
 }
+
+#[test]
+fn recover_exits_2_when_pgbackrest_cannot_be_polled_and_1_on_bad_input() {
+    let root = harness::root();
+    let config = root.path().join("backstop.toml");
+    let toml = format!(
+        "[agent]\nstate = \"sqlite:{}\"\n\n[[ventures]]\nname = \"acme\"\n  [ventures.backups]\n  \
+         kind = \"pgbackrest\"\n  config = \"{}\"\n  timeout = \"5s\"\n",
+        root.path().join("state.db").display(),
+        root.path().join("missing.conf").display()
+    );
+    std::fs::write(&config, toml).expect("config");
+    let out = backstop(
+        &config,
+        &["recover", "--venture", "acme", "--to=-15m", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("polling pgBackRest failed"),
+        "{}",
+        stderr(&out)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["outcome"], "failed", "{json}");
+    for (args, want) in [
+        (vec!["--venture", "acme", "--to", "soon"], "is not a time"),
+        (
+            vec!["--venture", "nobody", "--to", "-1h"],
+            "no venture named",
+        ),
+        (
+            vec![
+                "--venture",
+                "acme",
+                "--to",
+                "-1h",
+                "--execute",
+                "--confirm",
+                "acme",
+            ],
+            "--target-dir",
+        ),
+    ] {
+        let mut all = vec!["recover"];
+        all.extend(args);
+        let out = backstop(&config, &all);
+        assert_eq!(out.status.code(), Some(1), "{all:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{all:?}: {}", stderr(&out));
+    }
+}
