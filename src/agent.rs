@@ -1,6 +1,7 @@
 //! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
-//! endpoint, one poller per backup source, readiness, and the HTTP server; shuts everything down
-//! on SIGTERM or Ctrl-C.
+//! endpoint, one poller per backup source, a scheduled `pgbackrest verify` per pgBackRest stanza
+//! (its last result loaded from the store first), readiness, and the HTTP server; shuts
+//! everything down on SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -160,6 +161,7 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.extend(crate::sources::spawn_sources(config, &state, &stopped));
+    tasks.extend(crate::sources::start_verifiers(config, &state, &store, &stopped).await);
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(
         store.clone(),

@@ -42,6 +42,10 @@ pub enum Command {
     /// Which backups a GFS policy keeps (restic `forget` semantics): reads RFC 3339 timestamps,
     /// one a line, on stdin; prints keep/remove and the reasons for each, in input order.
     Retention(RetentionArgs),
+    /// Plan a point-in-time recovery of a pgBackRest venture (base backup, WAL range, exact
+    /// steps); with --execute --confirm V --target-dir DIR, restore it into DIR. Exit 0 ok,
+    /// 1 refused, 2 failed.
+    Recover(RecoverArgs),
     /// Configuration commands.
     Config {
         /// What to do with the configuration.
@@ -75,6 +79,32 @@ pub struct VentureArgs {
     /// The venture (its `name` in the configuration).
     #[arg(long, value_name = "V")]
     pub venture: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `backstop recover`.
+#[derive(Debug, clap::Args)]
+pub struct RecoverArgs {
+    /// The venture to recover.
+    #[arg(long, value_name = "V")]
+    pub venture: String,
+    /// The recovery target: RFC 3339 (2026-11-27T08:00:00Z) or relative to now (-15m, -2h).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: String,
+    /// Carry the plan out (needs --confirm V and --target-dir DIR).
+    #[arg(long)]
+    pub execute: bool,
+    /// The venture name again, to confirm --execute.
+    #[arg(long, value_name = "V")]
+    pub confirm: Option<String>,
+    /// Where to restore: an empty or absent directory (never a running cluster's).
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// After the restore, start the cluster on a free local port and wait until it is promoted.
+    #[arg(long, requires = "execute")]
+    pub start: bool,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -181,6 +211,36 @@ mod tests {
             cli.command,
             Command::Backups(VentureArgs { json: false, .. })
         ));
+        let cli = Cli::try_parse_from([
+            "backstop",
+            "recover",
+            "--venture",
+            "acme",
+            "--to",
+            "-15m",
+            "--execute",
+            "--confirm",
+            "acme",
+            "--target-dir",
+            "/srv/r",
+            "--start",
+        ])
+        .expect("parses");
+        let Command::Recover(args) = cli.command else {
+            panic!("recover")
+        };
+        assert_eq!(args.to, "-15m");
+        assert!(args.execute && args.start);
+        assert_eq!(args.confirm.as_deref(), Some("acme"));
+        assert!(Cli::try_parse_from([
+            "backstop",
+            "recover",
+            "--venture",
+            "a",
+            "--to=-1h",
+            "--start"
+        ])
+        .is_err());
         let cli = Cli::try_parse_from(["backstop", "config", "check"]).expect("parses");
         assert!(matches!(
             cli.command,

@@ -9,9 +9,10 @@
 //! [`pitr`] computes the point-in-time-recovery window and WAL gaps (pure); [`retention`] judges
 //! backups against a GFS policy (restic-compatible, pure); [`sources`] polls backup sources;
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
-//! (PagerDuty, Slack, webhooks); [`inspect`] answers `backstop pitr` and `backstop backups` for one
-//! venture; [`store`] keeps durable history (drills, failovers, audit
-//! events) in SQLite or PostgreSQL; [`agent`] wires it all.
+//! (PagerDuty, Slack, webhooks); [`inspect`] answers `backstop pitr` and `backstop backups` for
+//! one venture; [`recover`] plans and carries out point-in-time recoveries; [`store`] keeps
+//! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`agent`] wires
+//! it all.
 #![deny(missing_docs)]
 
 pub mod agent;
@@ -27,6 +28,7 @@ pub mod notify;
 pub mod pitr;
 pub mod plumbing;
 pub mod postgres;
+pub mod recover;
 pub mod retention;
 pub mod secret;
 pub mod sources;

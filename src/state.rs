@@ -379,6 +379,28 @@ pub struct SourceState {
     pub verdicts: Vec<crate::retention::Verdict>,
     /// Retention rules: required against kept, for the venture's policy.
     pub retention: Vec<crate::retention::RuleStatus>,
+    /// The last repository verification (`pgbackrest verify`); `None` until one ran (or was
+    /// loaded from the store at start).
+    pub verification: Option<VerificationState>,
+}
+
+/// The outcome of the last repository verification, with when the last one passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerificationState {
+    /// When the last verification finished.
+    pub last_run: DateTime<Utc>,
+    /// When the last passed verification finished; `None` when none passed (that is known).
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last verification passed.
+    pub last_outcome_ok: bool,
+    /// WAL files missing from the archive, as the last verification counted them.
+    pub missing_wal: u64,
+    /// Files (WAL and backup) whose checksum did not match.
+    pub checksum_invalid: u64,
+    /// Labels of backups the last verification found invalid.
+    pub invalid_backups: Vec<String>,
+    /// One line naming what is wrong (or what passed), or why verify could not run.
+    pub detail: String,
 }
 
 impl SourceState {
@@ -398,6 +420,7 @@ impl SourceState {
             window: None,
             verdicts: Vec::new(),
             retention: Vec::new(),
+            verification: None,
         }
     }
 

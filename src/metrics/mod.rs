@@ -32,6 +32,7 @@ mod source;
 pub mod synthetic;
 #[cfg(test)]
 mod tests;
+mod verification;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

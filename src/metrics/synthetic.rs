@@ -12,7 +12,7 @@ use crate::state::{
     AgentState, ArchiveListing, ArchiveRange, ArchivedFile, ArchiverStats, BackupFailure,
     BackupRecord, BackupStatus, BackupType, EndpointObservation, EndpointState, HistogramState,
     Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind, SourceState,
-    Timed, VentureState, WalReceiver,
+    Timed, VentureState, VerificationState, WalReceiver,
 };
 
 /// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
@@ -148,6 +148,15 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
                 kept: required.min(3),
             })
             .collect(),
+        verification: Some(VerificationState {
+            last_run: now - TimeDelta::hours(2),
+            last_success: Some(now - TimeDelta::hours(26)),
+            last_outcome_ok: i % 7 != 0,
+            missing_wal: 0,
+            checksum_invalid: u64::from(i % 7 == 0),
+            invalid_backups: Vec::new(),
+            detail: "passed".to_owned(),
+        }),
     }
 }
 

@@ -5,7 +5,8 @@
 //! [`SourceState`](crate::state::SourceState). Nothing a source returns can stop the agent: a
 //! failed poll sets `up = false`, counts an error kind and keeps the last good data.
 //!
-//! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log.
+//! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log; `verify` on a schedule
+//!   ([`start_verifiers`]).
 //! - Supabase lands here as another [`BackupSource`] variant.
 
 pub mod derive;
@@ -58,4 +59,46 @@ pub fn spawn_sources(
         .filter_map(BackupSource::from_config)
         .map(|s| s.spawn(state.clone(), shutdown.clone()))
         .collect()
+}
+
+/// One [`pgbackrest::Verifier`] per venture with a pgBackRest source.
+pub fn verifiers(config: &Config, store: &crate::store::Store) -> Vec<pgbackrest::Verifier> {
+    config
+        .ventures
+        .iter()
+        .filter_map(|v| match v.backups.as_ref()? {
+            BackupsConfig::PgBackRest(cfg) => {
+                pgbackrest::Verifier::new(&v.name, cfg, store.clone())
+            }
+            BackupsConfig::Supabase(_) => None,
+        })
+        .collect()
+}
+
+/// Publishes each venture's last stored verification (so the metrics survive a restart), then
+/// spawns its scheduled verifier.
+pub async fn start_verifiers(
+    config: &Config,
+    state: &SharedState,
+    store: &crate::store::Store,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    for verifier in verifiers(config, store) {
+        match pgbackrest::verifier::load_last(store, verifier.venture()).await {
+            Ok(Some(last)) => state.update(|s| {
+                if let Some(src) = s
+                    .venture_mut(verifier.venture())
+                    .and_then(|v| v.source.as_mut())
+                {
+                    src.verification = Some(last);
+                }
+            }),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(venture = verifier.venture(), error = %e,
+                "could not load the last verification from the store"),
+        }
+        tasks.push(tokio::spawn(verifier.run(state.clone(), shutdown.clone())));
+    }
+    tasks
 }

@@ -17,6 +17,34 @@ use tokio_postgres::Client;
 
 pub use host::{make_server_dir, server_user};
 
+/// Runs an installed PostgreSQL server program (`pg_ctl`, `pg_controldata`, …) as the server
+/// user (when we are root) in `cwd`, bounded by `limit`; a failure carries its output and the
+/// tail of `log`.
+pub async fn run_server_program(
+    program: &str,
+    args: &[&OsStr],
+    cwd: &Path,
+    log: Option<&Path>,
+    limit: Duration,
+) -> Result<String, PgError> {
+    host::run(&host::find_bindir()?, program, args, cwd, log, limit).await
+}
+
+/// A port on 127.0.0.1 that is free now and not handed out before by this process.
+pub fn free_local_port() -> Result<u16, PgError> {
+    host::free_port()
+}
+
+/// Whether server programs run as the `postgres` OS user (we are root).
+pub fn runs_as_postgres() -> Result<bool, PgError> {
+    Ok(host::server_user()?.is_some())
+}
+
+/// The last `lines` lines of a file (empty when unreadable).
+pub fn tail(path: &Path, lines: usize) -> String {
+    host::tail(path, lines)
+}
+
 use super::{connect, ConnectOptions, PgError};
 use crate::secret::Secret;
 

@@ -1,4 +1,4 @@
-//! Running `pgbackrest`: `<command> --config=<config> --stanza=<stanza> <args> --output=json`,
+//! Running `pgbackrest`: `<command> --config=<config> --stanza=<stanza> <args> [--output=json]`,
 //! bounded in time and output size.
 //!
 //! The command runs in its own process group; on timeout, or when it prints more than the cap,
@@ -63,15 +63,38 @@ impl PgBackRestCommand {
         &self.config
     }
 
+    /// The command's timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The same command with another timeout (long-running commands such as `verify`).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The program and the words before pgbackrest's own arguments (`sudo -u postgres pgbackrest`
+    /// → `sudo`, `[-u, postgres, pgbackrest]`).
+    pub fn program(&self) -> (&str, &[String]) {
+        (&self.program, &self.pre_args)
+    }
+
     /// Runs `pgbackrest … <args> --output=json` and returns its standard output.
     pub async fn run_json(&self, args: &[&str]) -> Result<String, SourceError> {
+        let mut all = args.to_vec();
+        all.push("--output=json");
+        self.run(&all).await
+    }
+
+    /// Runs `pgbackrest --config=… --stanza=… <args>` and returns its standard output.
+    pub async fn run(&self, args: &[&str]) -> Result<String, SourceError> {
         let name = format!("pgbackrest {}", args.first().copied().unwrap_or_default());
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(&self.pre_args)
             .arg(format!("--config={}", self.config.display()))
             .arg(format!("--stanza={}", self.stanza))
             .args(args)
-            .arg("--output=json")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
