@@ -401,6 +401,9 @@ pub struct VerificationState {
     pub invalid_backups: Vec<String>,
     /// One line naming what is wrong (or what passed), or why verify could not run.
     pub detail: String,
+    /// When the next scheduled verification after `last_run` is due (`verify_schedule`); a
+    /// verification is stale a day after this passes without a new run.
+    pub next_due: Option<DateTime<Utc>>,
 }
 
 impl SourceState {

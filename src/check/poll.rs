@@ -65,7 +65,7 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
         // A panicking poll is a bug, but it must not hide the other results.
         let _ = t.await;
     }
-    stored_objectives(config, &state).await;
+    stored_state(config, &state, venture).await;
     state.update(|s| {
         for v in &mut s.ventures {
             crate::sources::derive::refresh(v);
@@ -74,10 +74,11 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
     state
 }
 
-/// Applies the run-time objective overrides of an existing state store, so the one-shot
-/// commands judge against the same objectives as the agent. A missing SQLite file is not
-/// created; an unreachable store only costs a warning.
-async fn stored_objectives(config: &Config, state: &SharedState) {
+/// Applies what an existing state store knows, so the one-shot commands judge like the agent:
+/// the run-time objective overrides and each pgBackRest venture's last verification (with when
+/// the next one is due). A missing SQLite file is not created; an unreachable store only costs
+/// a warning.
+async fn stored_state(config: &Config, state: &SharedState, venture: Option<&str>) {
     let url = config.agent.state.expose();
     if url
         .strip_prefix("sqlite:")
@@ -92,7 +93,30 @@ async fn stored_objectives(config: &Config, state: &SharedState) {
         .collect();
     let applied = async {
         let store = crate::store::Store::open(&config.agent.state).await?;
-        crate::plumbing::apply_overrides(&store, state, &configured).await
+        crate::plumbing::apply_overrides(&store, state, &configured).await?;
+        for v in &config.ventures {
+            let Some(BackupsConfig::PgBackRest(cfg)) = v.backups.as_ref() else {
+                continue;
+            };
+            if venture.is_some_and(|w| w != v.name) {
+                continue;
+            }
+            let Some(mut last) =
+                crate::sources::pgbackrest::verifier::load_last(&store, &v.name).await?
+            else {
+                continue;
+            };
+            last.next_due = croner::Cron::new(&cfg.verify_schedule)
+                .parse()
+                .ok()
+                .and_then(|c| c.find_next_occurrence(&last.last_run, false).ok());
+            state.update(|s| {
+                if let Some(src) = s.venture_mut(&v.name).and_then(|x| x.source.as_mut()) {
+                    src.verification = Some(last);
+                }
+            });
+        }
+        Ok::<(), crate::store::StoreError>(())
     };
     match tokio::time::timeout(Duration::from_secs(10), applied).await {
         Ok(Ok(())) => {}

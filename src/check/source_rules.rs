@@ -2,7 +2,8 @@
 //!
 //! Critical: no usable backup (the source answered but lists none), the newest usable backup
 //! older than `backup_max_age`. Warning: the source down, a retention rule unmet, the PITR
-//! window split by a WAL gap, a backup failure newer than the newest success. `backstop backups`
+//! window split by a WAL gap, a backup failure newer than the newest success, the last backup
+//! verification failed or more than a day overdue. `backstop backups`
 //! uses the backup rules alone ([`BACKUP_RULES`]) for its exit code.
 
 use chrono::{DateTime, Utc};
@@ -104,6 +105,34 @@ pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
             "read the stanza's backup log, fix the error and run the backup again",
         );
     }
+    if let Some(ver) = &src.verification {
+        if !ver.last_outcome_ok {
+            push(
+                "verification_failed",
+                Severity::Warning,
+                format!(
+                    "the last backup verification ({}) failed: {}",
+                    ver.last_run.to_rfc3339(),
+                    ver.detail
+                ),
+                "run `pgbackrest --stanza=<stanza> verify --output=text --verbose`, then replace what it names (a new full backup; missing WAL cannot be recreated — the window will show the gap)",
+            );
+        }
+        if ver
+            .next_due
+            .is_some_and(|due| now > due + chrono::TimeDelta::days(1))
+        {
+            push(
+                "verification_stale",
+                Severity::Warning,
+                format!(
+                    "no backup verification since {}: the scheduled one is more than a day late",
+                    ver.last_run.to_rfc3339()
+                ),
+                "check that the agent runs and that verify_schedule is what you want; verification runs in the agent, not in `backstop check`",
+            );
+        }
+    }
     out
 }
 
@@ -153,6 +182,10 @@ mod tests {
         for r in &mut src.retention {
             r.kept = r.required;
         }
+        if let Some(ver) = src.verification.as_mut() {
+            ver.last_outcome_ok = true;
+            ver.next_due = Some(now() + Duration::days(6));
+        }
         src.failures = vec![BackupFailure {
             at: now() - Duration::days(30),
             code: Some(56),
@@ -174,6 +207,33 @@ mod tests {
         type Case = (&'static str, Edit, Vec<(&'static str, Severity)>);
         let cases: Vec<Case> = vec![
             ("healthy", |_| {}, vec![]),
+            (
+                "verification failed",
+                |s| {
+                    if let Some(v) = s.verification.as_mut() {
+                        v.last_outcome_ok = false;
+                    }
+                },
+                vec![("verification_failed", Severity::Warning)],
+            ),
+            (
+                "verification a day overdue",
+                |s| {
+                    if let Some(v) = s.verification.as_mut() {
+                        v.next_due = Some(now() - Duration::hours(25));
+                    }
+                },
+                vec![("verification_stale", Severity::Warning)],
+            ),
+            (
+                "verification due within the day of grace",
+                |s| {
+                    if let Some(v) = s.verification.as_mut() {
+                        v.next_due = Some(now() - Duration::hours(23));
+                    }
+                },
+                vec![],
+            ),
             (
                 "source down",
                 |s| s.up = Some(false),

@@ -156,6 +156,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
             checksum_invalid: u64::from(i % 7 == 0),
             invalid_backups: Vec::new(),
             detail: "passed".to_owned(),
+            next_due: Some(now + TimeDelta::days(6)),
         }),
     }
 }

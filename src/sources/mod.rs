@@ -86,7 +86,8 @@ pub async fn start_verifiers(
     let mut tasks = Vec::new();
     for verifier in verifiers(config, store) {
         match pgbackrest::verifier::load_last(store, verifier.venture()).await {
-            Ok(Some(last)) => state.update(|s| {
+            Ok(Some(mut last)) => state.update(|s| {
+                last.next_due = verifier.next_run(last.last_run);
                 if let Some(src) = s
                     .venture_mut(verifier.venture())
                     .and_then(|v| v.source.as_mut())

@@ -93,8 +93,16 @@ impl Verifier {
             tracing::error!(venture = %self.venture, error = %e, "recording a verification failed");
         }
         let kind = run.result.as_ref().err().map(SourceError::kind);
+        let next_due = self.next_run(record.finished_at);
         state.update(|s| {
             apply_verification(s, &self.venture, &record);
+            if let Some(v) = s
+                .venture_mut(&self.venture)
+                .and_then(|v| v.source.as_mut())
+                .and_then(|src| src.verification.as_mut())
+            {
+                v.next_due = next_due;
+            }
             if let (Some(kind), Some(v)) = (kind, s.venture_mut(&self.venture)) {
                 v.count_error(kind);
             }
@@ -189,6 +197,7 @@ pub fn state_from(
             .get("summary")
             .and_then(serde_json::Value::as_str)
             .map_or_else(|| record.detail.clone(), str::to_owned),
+        next_due: None,
     }
 }
 
