@@ -169,6 +169,11 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         configured,
         stopped.clone(),
     )));
+    tasks.push(tokio::spawn(crate::plumbing::size_sample_task(
+        store.clone(),
+        state.clone(),
+        stopped.clone(),
+    )));
     tasks.push(tokio::spawn(crate::plumbing::prune_task(
         store.clone(),
         config.agent.state_retention,

@@ -12,6 +12,8 @@ use crate::store::{ObjectiveOverride, Store};
 
 /// How often overrides are re-read (another agent or the API may have changed them).
 pub const OVERRIDE_REFRESH: Duration = Duration::from_secs(30);
+/// How often the daily backup-size sample is refreshed (the last one of a day wins).
+pub const SIZE_SAMPLE_EVERY: Duration = Duration::from_secs(3600);
 /// How often old rows are pruned.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
@@ -110,9 +112,66 @@ pub async fn prune_task(store: Store, retention: Duration, mut stopped: watch::R
     }
 }
 
+/// Today's size sample of every venture with a polled backup source (pure): the repository
+/// size (Σ backup deltas + archived WAL) when known, else the newest usable backup's size.
+pub fn size_samples(snapshot: &crate::state::Snapshot) -> Vec<(String, i64)> {
+    snapshot
+        .ventures
+        .iter()
+        .filter_map(|v| {
+            let src = v.source.as_ref()?;
+            let bytes = crate::metrics::source::repository_size(src)
+                .or_else(|| src.newest_usable(None).map(|b| b.database_size))?;
+            Some((v.name.clone(), i64::try_from(bytes).unwrap_or(i64::MAX)))
+        })
+        .collect()
+}
+
+/// Records [`size_samples`] a minute after start and then every [`SIZE_SAMPLE_EVERY`].
+pub async fn size_sample_task(
+    store: Store,
+    state: SharedState,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut wait = Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => return,
+        }
+        wait = SIZE_SAMPLE_EVERY;
+        let today = chrono::Utc::now().date_naive();
+        for (venture, bytes) in size_samples(&state.load()) {
+            if let Err(e) = store.upsert_size_sample(&venture, today, bytes).await {
+                tracing::warn!(%venture, kind = %e.kind(), "recording the daily size sample failed: {e}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn size_samples_prefer_the_repository_size() {
+        let snap = crate::metrics::synthetic::snapshot(2, chrono::Utc::now());
+        let samples = size_samples(&snap);
+        assert_eq!(samples.len(), 2);
+        let src = snap.ventures[0].source.as_ref().expect("source");
+        let repo = crate::metrics::source::repository_size(src).expect("known");
+        assert_eq!(samples[0], (snap.ventures[0].name.clone(), repo as i64));
+        let mut snap = snap;
+        if let Some(src) = snap.ventures[1].source.as_mut() {
+            src.archive = None;
+        }
+        let newest = snap.ventures[1]
+            .source
+            .as_ref()
+            .and_then(|s| s.newest_usable(None))
+            .map(|b| b.database_size as i64);
+        assert_eq!(size_samples(&snap)[1].1, newest.expect("usable"));
+    }
 
     #[test]
     fn overrides_replace_only_what_they_set() {

@@ -12,11 +12,13 @@ use super::rules::{Finding, Severity};
 use crate::state::{SourceState, VentureState};
 
 /// The rules `backstop backups` judges by (the others are about the source or the WAL).
-pub const BACKUP_RULES: [&str; 4] = [
+pub const BACKUP_RULES: [&str; 6] = [
     "no_usable_backup",
     "backup_stale",
     "retention_unmet",
     "backup_failing",
+    "verification_failed",
+    "verification_stale",
 ];
 
 /// The findings about `v`'s backup source (none when it has no source).

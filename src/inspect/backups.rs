@@ -27,10 +27,31 @@ pub struct BackupsReport {
     pub failures: Vec<FailureRow>,
     /// Retention rules keeping fewer backups than they ask for.
     pub unmet_rules: Vec<RuleRow>,
+    /// The last `pgbackrest verify` (absent before the first one).
+    pub verification: Option<VerificationRow>,
     /// The backup findings behind the exit code.
     pub findings: Vec<Finding>,
     /// 0, 1 or 2.
     pub exit_code: u8,
+}
+
+/// The last backup verification, as `backups` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerificationRow {
+    /// When it finished.
+    pub last_run: DateTime<Utc>,
+    /// When the last passed one finished.
+    pub last_success: Option<DateTime<Utc>>,
+    /// `passed` or `failed`.
+    pub outcome: &'static str,
+    /// WAL files missing from the archive.
+    pub missing_wal: u64,
+    /// Files whose checksum did not match.
+    pub checksum_invalid: u64,
+    /// Backups it found invalid.
+    pub invalid_backups: Vec<String>,
+    /// What it found.
+    pub detail: String,
 }
 
 /// One backup with its verdict.
@@ -136,12 +157,28 @@ pub fn report(v: &VentureState, now: DateTime<Utc>) -> BackupsReport {
     } else {
         worst(&findings)
     };
+    let verification = src
+        .and_then(|s| s.verification.as_ref())
+        .map(|x| VerificationRow {
+            last_run: x.last_run,
+            last_success: x.last_success,
+            outcome: if x.last_outcome_ok {
+                "passed"
+            } else {
+                "failed"
+            },
+            missing_wal: x.missing_wal,
+            checksum_invalid: x.checksum_invalid,
+            invalid_backups: x.invalid_backups.clone(),
+            detail: x.detail.clone(),
+        });
     BackupsReport {
         venture: v.name.clone(),
         source_up: src.and_then(|s| s.up),
         backups,
         failures,
         unmet_rules,
+        verification,
         findings,
         exit_code: severity.exit_code() as u8,
     }
@@ -199,6 +236,20 @@ impl BackupsReport {
                 let code = f.code.map(|c| format!(" [{c:03}]")).unwrap_or_default();
                 out.push_str(&format!("  {}{code} {}\n", f.time.to_rfc3339(), f.message));
             }
+        }
+        if let Some(ver) = &self.verification {
+            out.push_str(&format!(
+                "\nlast verification {}: {} ({} missing WAL, {} checksum errors{})\n",
+                ver.last_run.to_rfc3339(),
+                ver.outcome,
+                ver.missing_wal,
+                ver.checksum_invalid,
+                if ver.invalid_backups.is_empty() {
+                    String::new()
+                } else {
+                    format!("; invalid: {}", ver.invalid_backups.join(", "))
+                }
+            ));
         }
         if !self.unmet_rules.is_empty() {
             out.push_str("\nunmet retention rules:\n");

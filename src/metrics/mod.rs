@@ -28,7 +28,7 @@ mod endpoint;
 mod family;
 mod format;
 mod pitr;
-mod source;
+pub mod source;
 pub mod synthetic;
 #[cfg(test)]
 mod tests;

@@ -151,11 +151,16 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
         verification: Some(VerificationState {
             last_run: now - TimeDelta::hours(2),
             last_success: Some(now - TimeDelta::hours(26)),
-            last_outcome_ok: i % 7 != 0,
+            last_outcome_ok: i % 7 != 1,
             missing_wal: 0,
-            checksum_invalid: u64::from(i % 7 == 0),
+            checksum_invalid: u64::from(i % 7 == 1),
             invalid_backups: Vec::new(),
-            detail: "passed".to_owned(),
+            detail: if i % 7 == 1 {
+                "failed: 1 checksum invalid"
+            } else {
+                "passed"
+            }
+            .to_owned(),
             next_due: Some(now + TimeDelta::days(6)),
         }),
     }
