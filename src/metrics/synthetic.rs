@@ -124,6 +124,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
             at: now - TimeDelta::minutes(3),
             files: (0..4).map(archived).collect(),
             wal_bytes: 4 * (16 << 20),
+            histories: Vec::new(),
         }),
         stanza_status: Some((0, "ok".to_owned())),
         databases: vec![RepoDatabase {

@@ -2,8 +2,9 @@
 //! ([`crate::retention`]), derived purely from the source state after every poll.
 //!
 //! The WAL segment size comes from an endpoint's observation (`wal_segment_size`); without one
-//! the PostgreSQL default of 16 MiB is assumed. Timeline history files are not read from the
-//! repository yet, so after a timeline switch the window follows the lowest timeline listed.
+//! the PostgreSQL default of 16 MiB is assumed. Timeline history files fetched with the listing
+//! let the window follow a timeline switch; an unparsable one is left out (the window then
+//! stops at the switch) rather than hiding the whole window.
 
 use crate::pitr::{self, ArchivedSegment, BackupPoint, Window};
 use crate::retention::{self, BackupKind, Item, Policy};
@@ -67,7 +68,12 @@ pub fn window(src: &SourceState, segment_size: u64) -> Option<Window> {
             size: f.size,
         })
         .collect();
-    pitr::compute_window(&backups, &segments, &[], segment_size).ok()
+    let histories: Vec<pitr::TimelineHistory> = listing
+        .histories
+        .iter()
+        .filter_map(|(timeline, text)| pitr::parse_history(*timeline, text).ok())
+        .collect();
+    pitr::compute_window(&backups, &segments, &histories, segment_size).ok()
 }
 
 /// Retention items in the order of `src.backups`.
@@ -83,4 +89,107 @@ pub fn items(src: &SourceState) -> Vec<Item> {
             Item::backup(&b.label, kind, b.prior.as_deref(), b.stop.fixed_offset())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{ArchiveListing, ArchivedFile, BackupRecord, BackupStatus, SourceKind};
+    use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+
+    fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, 0, 0, 0)
+            .single()
+            .expect("valid")
+            + TimeDelta::minutes(min)
+    }
+
+    fn file(name: &str, min: i64) -> ArchivedFile {
+        ArchivedFile {
+            archive_id: "15-1".into(),
+            path: format!("15-1/{name}"),
+            name: name.into(),
+            size: 16 << 20,
+            time: t(min),
+        }
+    }
+
+    /// A backup on timeline 1, a promotion at 0/3000000 (timeline 2), WAL on both sides.
+    fn source(with_history: bool) -> SourceState {
+        let mut src = SourceState::new(SourceKind::PgBackRest);
+        src.backups = vec![BackupRecord {
+            label: "20261127-000000F".into(),
+            kind: BackupType::Full,
+            status: BackupStatus::Completed,
+            start: t(0),
+            stop: t(1),
+            database_size: 1,
+            delta: 1,
+            repo_size: Some(1),
+            repo_delta: Some(1),
+            prior: None,
+            references: Vec::new(),
+            archive_start: Some("000000010000000000000001".into()),
+            archive_stop: Some("000000010000000000000001".into()),
+            lsn_start: None,
+            lsn_stop: None,
+            archive_id: Some("15-1".into()),
+        }];
+        let files = vec![
+            file("000000010000000000000001", 2),
+            file("000000010000000000000002", 3),
+            file("000000010000000000000003.partial", 4),
+            file("00000002.history", 4),
+            file("000000020000000000000003", 5),
+            file("000000020000000000000004", 6),
+        ];
+        let histories = if with_history {
+            vec![(
+                2,
+                "1\t0/3000000\tno recovery target specified\n".to_string(),
+            )]
+        } else {
+            Vec::new()
+        };
+        src.archive = Some(ArchiveListing {
+            at: t(7),
+            files,
+            wal_bytes: 0,
+            histories,
+        });
+        src
+    }
+
+    #[test]
+    fn the_window_follows_a_timeline_switch_through_its_history_file() {
+        let w = window(&source(true), DEFAULT_SEGMENT_SIZE).expect("window");
+        assert_eq!(w.pieces.len(), 1, "{w:?}");
+        assert_eq!(w.pieces[0].start, t(1));
+        assert_eq!(
+            w.pieces[0].end,
+            t(6),
+            "ends with the newest timeline-2 segment"
+        );
+        assert_eq!(w.missing_segments, 0);
+    }
+
+    #[test]
+    fn without_the_history_file_the_window_stops_at_the_switch() {
+        let w = window(&source(false), DEFAULT_SEGMENT_SIZE).expect("window");
+        assert_eq!(w.pieces.len(), 1, "{w:?}");
+        assert_eq!(
+            w.pieces[0].end,
+            t(3),
+            "ends with the last complete timeline-1 segment"
+        );
+    }
+
+    #[test]
+    fn an_unparsable_history_is_left_out_not_fatal() {
+        let mut src = source(true);
+        if let Some(l) = src.archive.as_mut() {
+            l.histories = vec![(2, "garbage".into())];
+        }
+        assert!(window(&src, DEFAULT_SEGMENT_SIZE).is_some());
+    }
 }

@@ -156,4 +156,7 @@ pub struct ArchiveListing {
     pub files: Vec<ArchivedFile>,
     /// Σ `files[].size`.
     pub wal_bytes: u64,
+    /// Timeline history files (`0000000N.history`): the timeline and the file's text, so the
+    /// window can follow a timeline switch.
+    pub histories: Vec<(u32, String)>,
 }

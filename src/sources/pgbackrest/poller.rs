@@ -89,10 +89,25 @@ impl PgBackRestSource {
             .run_json(&["repo-ls", "--recurse", &path])
             .await?;
         let (files, wal_bytes) = parse_repo_ls(&out)?;
+        // History files are small, few and never change; pgBackRest stores them uncompressed.
+        let mut histories = Vec::new();
+        for f in files.iter().filter(|f| f.name.ends_with(".history")) {
+            let Some(timeline) = f
+                .name
+                .strip_suffix(".history")
+                .and_then(|t| u32::from_str_radix(t, 16).ok())
+            else {
+                continue;
+            };
+            let file = format!("{path}/{}", f.path);
+            let text = self.command.run(&["repo-get", &file]).await?;
+            histories.push((timeline, text));
+        }
         Ok(ArchiveListing {
             at: Utc::now(),
             files,
             wal_bytes,
+            histories,
         })
     }
 

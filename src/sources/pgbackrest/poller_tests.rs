@@ -81,6 +81,7 @@ fn repo_ls_failures_keep_the_listing_and_leave_up_alone() {
         at: Utc.timestamp_opt(1_800_000_000, 0).unwrap(),
         files: Vec::new(),
         wal_bytes: 7,
+        histories: Vec::new(),
     };
     apply_repo_ls(&mut s, "acme", &Ok(listing.clone()));
     apply_repo_ls(&mut s, "acme", &Err(failure(ErrorKind::Parse)));
