@@ -30,7 +30,10 @@ fn main() -> ExitCode {
         Some(_) => LogFormat::Text,
         None => config.agent.log_format,
     };
-    let _telemetry = telemetry::init(format);
+    // The agent logs its state changes; one-shot commands print their answer and keep the log
+    // to warnings (BACKSTOP_LOG still overrides both).
+    let long_running = matches!(cli.command, Command::Run | Command::Demo(_));
+    let _telemetry = telemetry::init(format, if long_running { "info" } else { "warn" });
     for w in &config.warnings {
         tracing::warn!("{w}");
     }

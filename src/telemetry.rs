@@ -19,11 +19,12 @@ pub struct TelemetryGuard {
 }
 
 /// Installs the global tracing subscriber. `BACKSTOP_LOG` (or `RUST_LOG`) sets the filter;
-/// the default is `info`. Safe to call once per process; later calls are ignored.
-pub fn init(format: LogFormat) -> TelemetryGuard {
+/// the default is `default_level` (`info` for the agent, `warn` for one-shot commands). Safe to
+/// call once per process; later calls are ignored.
+pub fn init(format: LogFormat, default_level: &str) -> TelemetryGuard {
     let filter = EnvFilter::try_from_env("BACKSTOP_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
     let fmt_layer = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
