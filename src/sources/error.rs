@@ -53,6 +53,22 @@ pub enum SourceError {
         /// Why (capped).
         reason: String,
     },
+    /// An HTTP API answered with an error status (401/403 auth, 429 rate limited, other http).
+    #[error("{what} answered HTTP {status}")]
+    Status {
+        /// The API call (`Supabase GET backups`).
+        what: &'static str,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// An HTTP request failed without a response (connection, TLS, body).
+    #[error("{what} failed: {reason}")]
+    Request {
+        /// The API call.
+        what: &'static str,
+        /// Why (capped; never holds the URL or a header).
+        reason: String,
+    },
     /// A local file (the backup log) exists but could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read {
@@ -71,6 +87,12 @@ impl SourceError {
             SourceError::Spawn { .. } | SourceError::Command { .. } => ErrorKind::Command,
             SourceError::TooLarge { .. } | SourceError::Parse { .. } => ErrorKind::Parse,
             SourceError::Read { .. } => ErrorKind::Config,
+            SourceError::Status { status, .. } => match status {
+                401 | 403 => ErrorKind::Auth,
+                429 => ErrorKind::RateLimited,
+                _ => ErrorKind::Http,
+            },
+            SourceError::Request { .. } => ErrorKind::Connect,
         }
     }
 
@@ -111,6 +133,12 @@ mod tests {
             limit: 1,
         };
         assert_eq!(too_large.kind(), ErrorKind::Parse);
+        let status = |status| SourceError::Status { what: "x", status }.kind();
+        assert_eq!(status(401), ErrorKind::Auth);
+        assert_eq!(status(403), ErrorKind::Auth);
+        assert_eq!(status(429), ErrorKind::RateLimited);
+        assert_eq!(status(500), ErrorKind::Http);
+        assert_eq!(status(404), ErrorKind::Http);
     }
 
     #[test]

@@ -7,11 +7,15 @@
 //!
 //! - [`pgbackrest`]: `pgbackrest info`, `repo-ls` and the backup log; `verify` on a schedule
 //!   ([`start_verifiers`]).
-//! - Supabase lands here as another [`BackupSource`] variant.
+//! - [`supabase`]: the Management API's backup list; one rate limiter per token.
 
 pub mod derive;
 mod error;
 pub mod pgbackrest;
+pub mod supabase;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -26,16 +30,47 @@ use crate::state::SharedState;
 pub enum BackupSource {
     /// Self-hosted pgBackRest.
     PgBackRest(pgbackrest::PgBackRestSource),
+    /// Supabase Management API.
+    Supabase(supabase::SupabaseSource),
+}
+
+/// One rate limiter per Management API token, shared by the projects polled with it.
+#[derive(Debug, Default)]
+pub struct Limiters(HashMap<String, supabase::SharedLimiter>);
+
+impl Limiters {
+    /// The limiter of `token`, created with the default ceiling when missing.
+    pub fn for_token(&mut self, token: &crate::secret::Secret) -> supabase::SharedLimiter {
+        self.0
+            .entry(token.expose().to_owned())
+            .or_insert_with(|| {
+                Arc::new(Mutex::new(supabase::RateLimiter::new(
+                    supabase::ratelimit::DEFAULT_CEILING,
+                )))
+            })
+            .clone()
+    }
 }
 
 impl BackupSource {
-    /// The source of `venture`, when it has one this module implements.
-    pub fn from_config(venture: &VentureConfig) -> Option<Self> {
+    /// The source of `venture`, when it has one (Supabase sources take their token's limiter
+    /// from `limiters`); `None` also when the HTTP client cannot be built (logged).
+    pub fn from_config(venture: &VentureConfig, limiters: &mut Limiters) -> Option<Self> {
         match venture.backups.as_ref()? {
             BackupsConfig::PgBackRest(cfg) => Some(BackupSource::PgBackRest(
                 pgbackrest::PgBackRestSource::new(&venture.name, cfg),
             )),
-            BackupsConfig::Supabase(_) => None,
+            BackupsConfig::Supabase(cfg) => {
+                let limiter = limiters.for_token(&cfg.token);
+                match supabase::SupabaseSource::new(&venture.name, cfg, limiter) {
+                    Ok(source) => Some(BackupSource::Supabase(source)),
+                    Err(e) => {
+                        tracing::error!(venture = %venture.name, error = %e,
+                            "cannot build the Supabase client; the source is not polled");
+                        None
+                    }
+                }
+            }
         }
     }
 
@@ -43,6 +78,7 @@ impl BackupSource {
     pub fn spawn(self, state: SharedState, shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         match self {
             BackupSource::PgBackRest(source) => tokio::spawn(source.run(state, shutdown)),
+            BackupSource::Supabase(source) => tokio::spawn(source.run(state, shutdown)),
         }
     }
 }
@@ -53,10 +89,11 @@ pub fn spawn_sources(
     state: &SharedState,
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
+    let mut limiters = Limiters::default();
     config
         .ventures
         .iter()
-        .filter_map(BackupSource::from_config)
+        .filter_map(|v| BackupSource::from_config(v, &mut limiters))
         .map(|s| s.spawn(state.clone(), shutdown.clone()))
         .collect()
 }
