@@ -10,4 +10,5 @@ mod notify;
 mod pgbackrest;
 mod retention;
 mod store;
+mod supabase;
 mod telemetry;
