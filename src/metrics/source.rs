@@ -15,7 +15,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
 use super::family::{flag, unix, BYTES, SECONDS};
-use crate::state::{BackupStatus, BackupType, Snapshot, SourceState};
+use crate::state::{BackupStatus, BackupType, Snapshot, SourceKind, SourceState};
 
 /// Backup types, in `type` label order.
 const TYPES: [BackupType; 5] = [
@@ -75,7 +75,12 @@ pub(super) fn encode(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::R
         "Database size the newest usable backup captured.",
         Some(&BYTES),
         None,
-        |s, _| s.newest_usable(None).map(|b| b.database_size),
+        // The Supabase API reports no sizes: absent rather than 0.
+        |s, _| {
+            (s.kind != SourceKind::Supabase)
+                .then(|| s.newest_usable(None).map(|b| b.database_size))
+                .flatten()
+        },
     )?;
     source_gauge(
         enc,

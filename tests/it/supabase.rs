@@ -137,6 +137,11 @@ async fn recorded_shape_publishes_supabase_metrics() {
         Some(NEWEST),
         "{body}"
     );
+    assert_eq!(
+        sample(&body, "backstop_backup_last_size_bytes", &LABELS),
+        None,
+        "no size reported: absent, not 0"
+    );
     assert!(!body.contains(TOKEN));
 }
 
