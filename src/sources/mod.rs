@@ -34,20 +34,44 @@ pub enum BackupSource {
     Supabase(supabase::SupabaseSource),
 }
 
-/// One rate limiter per Management API token, shared by the projects polled with it.
-#[derive(Debug, Default)]
-pub struct Limiters(HashMap<String, supabase::SharedLimiter>);
+/// One rate limiter per Management API token, shared by the projects polled with it, each
+/// capped at `agent.supabase_max_requests_per_min` (the `X-RateLimit-*` headers rule below it).
+pub struct Limiters {
+    ceiling: u32,
+    // Keyed by the token itself: never print the keys (see the Debug impl).
+    by_token: HashMap<String, supabase::SharedLimiter>,
+}
+
+impl std::fmt::Debug for Limiters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiters")
+            .field("ceiling", &self.ceiling)
+            .field("tokens", &self.by_token.len())
+            .finish()
+    }
+}
+
+impl Default for Limiters {
+    fn default() -> Self {
+        Self::with_ceiling(supabase::ratelimit::DEFAULT_CEILING)
+    }
+}
 
 impl Limiters {
-    /// The limiter of `token`, created with the default ceiling when missing.
+    /// Limiters capped at `ceiling` requests a minute per token.
+    pub fn with_ceiling(ceiling: u32) -> Self {
+        Self {
+            ceiling,
+            by_token: HashMap::new(),
+        }
+    }
+
+    /// The limiter of `token`, created with the ceiling when missing.
     pub fn for_token(&mut self, token: &crate::secret::Secret) -> supabase::SharedLimiter {
-        self.0
+        let ceiling = self.ceiling;
+        self.by_token
             .entry(token.expose().to_owned())
-            .or_insert_with(|| {
-                Arc::new(Mutex::new(supabase::RateLimiter::new(
-                    supabase::ratelimit::DEFAULT_CEILING,
-                )))
-            })
+            .or_insert_with(|| Arc::new(Mutex::new(supabase::RateLimiter::new(ceiling))))
             .clone()
     }
 }
@@ -89,7 +113,7 @@ pub fn spawn_sources(
     state: &SharedState,
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    let mut limiters = Limiters::default();
+    let mut limiters = Limiters::with_ceiling(config.agent.supabase_max_requests_per_min);
     config
         .ventures
         .iter()
