@@ -273,26 +273,24 @@ impl BackupsReport {
 
 /// Runs the command: poll, print, exit code.
 pub async fn run(config: &Config, venture: &str, json: bool) -> u8 {
-    if let Err(e) = super::known_venture(config, venture) {
-        eprintln!("backstop: {e}");
-        return 1;
+    super::run(
+        config,
+        venture,
+        json,
+        "configure a backup source to list backups",
+        report,
+    )
+    .await
+}
+
+impl super::Report for BackupsReport {
+    fn text(&self) -> String {
+        BackupsReport::text(self)
     }
-    let snapshot = super::poll(config, venture).await;
-    let Some(v) = super::venture(&snapshot, venture) else {
-        return 1;
-    };
-    if v.source.is_none() {
-        eprintln!("backstop: venture {venture:?} has no [ventures.backups]: configure a backup source to list backups");
+
+    fn exit_code(&self) -> u8 {
+        self.exit_code
     }
-    let report = report(v, Utc::now());
-    if json {
-        if !super::print_json(&report) {
-            return 2;
-        }
-    } else {
-        print!("{}", report.text());
-    }
-    report.exit_code
 }
 
 #[cfg(test)]

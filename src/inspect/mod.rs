@@ -36,9 +36,44 @@ pub async fn poll(config: &Config, venture: &str) -> std::sync::Arc<Snapshot> {
         .load()
 }
 
-/// The venture's state in `snapshot`.
-pub fn venture<'a>(snapshot: &'a Snapshot, name: &str) -> Option<&'a VentureState> {
-    snapshot.venture(name)
+/// A one-venture report: printable as text or JSON, with the exit code it implies.
+pub trait Report: Serialize {
+    /// The human-readable form.
+    fn text(&self) -> String;
+    /// 0, 1 or 2.
+    fn exit_code(&self) -> u8;
+}
+
+/// The whole command: check the venture exists, poll it once, build the report with `build`,
+/// print it as text or JSON, and return its exit code. `no_source` is said on stderr when the
+/// venture has no backup source.
+pub async fn run<R: Report>(
+    config: &Config,
+    venture: &str,
+    json: bool,
+    no_source: &str,
+    build: impl FnOnce(&VentureState, chrono::DateTime<chrono::Utc>) -> R,
+) -> u8 {
+    if let Err(e) = known_venture(config, venture) {
+        eprintln!("backstop: {e}");
+        return 1;
+    }
+    let snapshot = poll(config, venture).await;
+    let Some(v) = snapshot.venture(venture) else {
+        return 1;
+    };
+    if v.source.is_none() {
+        eprintln!("backstop: venture {venture:?} has no [ventures.backups]: {no_source}");
+    }
+    let report = build(v, chrono::Utc::now());
+    if json {
+        if !print_json(&report) {
+            return 2;
+        }
+    } else {
+        print!("{}", report.text());
+    }
+    report.exit_code()
 }
 
 /// Prints `value` as pretty JSON; false (after saying so) when it cannot be encoded.

@@ -177,26 +177,24 @@ impl PitrReport {
 
 /// Runs the command: poll, print, exit code.
 pub async fn run(config: &Config, venture: &str, json: bool) -> u8 {
-    if let Err(e) = super::known_venture(config, venture) {
-        eprintln!("backstop: {e}");
-        return 1;
+    super::run(
+        config,
+        venture,
+        json,
+        "configure a pgBackRest source to get a PITR window",
+        report,
+    )
+    .await
+}
+
+impl super::Report for PitrReport {
+    fn text(&self) -> String {
+        PitrReport::text(self)
     }
-    let snapshot = super::poll(config, venture).await;
-    let Some(v) = super::venture(&snapshot, venture) else {
-        return 1;
-    };
-    if v.source.is_none() {
-        eprintln!("backstop: venture {venture:?} has no [ventures.backups]: configure a pgBackRest source to get a PITR window");
+
+    fn exit_code(&self) -> u8 {
+        PitrReport::exit_code(self)
     }
-    let report = report(v, Utc::now());
-    if json {
-        if !super::print_json(&report) {
-            return 2;
-        }
-    } else {
-        print!("{}", report.text());
-    }
-    report.exit_code()
 }
 
 #[cfg(test)]
