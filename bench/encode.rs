@@ -3,17 +3,16 @@
 //! exposition size, in both formats. Run: `cargo bench --bench encode`. The anchor is the
 //! per-venture cost at 1 venture: it should stay flat as the fleet grows.
 
+#[path = "machine.rs"]
+mod machine;
+
 use std::time::{Duration, Instant};
 
 use backstop::metrics::{synthetic, Format, Metrics};
 use backstop::state::SharedState;
 
 fn main() {
-    println!(
-        "machine: {} cores, {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model()
-    );
+    println!("machine: {}", machine::describe());
     println!();
     println!("| ventures | format | series | bytes | bytes/venture | min ms | p50 ms | p99 ms | µs/venture (p50) |");
     println!("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -52,16 +51,4 @@ fn main() {
             );
         }
     }
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

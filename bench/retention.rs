@@ -3,17 +3,16 @@
 //! keeps every backup): time per evaluation (min / p50). Run: `cargo bench --bench retention`.
 //! The anchor is the per-backup cost at 1,000: evaluation should stay linear (n log n sort).
 
+#[path = "machine.rs"]
+mod machine;
+
 use std::time::{Duration, Instant};
 
 use backstop::retention::{evaluate, Item, Policy};
 use chrono::{DateTime, Duration as Span};
 
 fn main() {
-    println!(
-        "machine: {} cores, {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model()
-    );
+    println!("machine: {}", machine::describe());
     println!();
     println!("| backups | policy | kept | min ms | p50 ms | ns/backup (p50) |");
     println!("| ---: | --- | ---: | ---: | ---: | ---: |");
@@ -60,16 +59,4 @@ fn main() {
             );
         }
     }
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, m)| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }

@@ -4,6 +4,9 @@
 //! of listing all of them (`drills`) and of `last_drill`. Run: `cargo bench --bench store`
 //! (`BACKSTOP_BENCH_RECORDS=N` for another count).
 
+#[path = "machine.rs"]
+mod machine;
+
 use std::time::{Duration, Instant};
 
 use backstop::postgres::{ScratchCluster, ScratchOptions};
@@ -18,9 +21,8 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     println!(
-        "machine: {} cores, {}; {records} drills with 4 steps each",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model()
+        "machine: {}; {records} drills with 4 steps each",
+        machine::describe()
     );
     let root = tempfile::Builder::new()
         .prefix("backstop-bench-")
@@ -143,16 +145,4 @@ fn pct(v: &mut [Duration], p: usize) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
 }
