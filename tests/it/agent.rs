@@ -6,23 +6,12 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use backstop::config;
-use backstop::postgres::scratch::make_server_dir;
-use backstop::postgres::{ScratchCluster, ScratchOptions};
+use backstop::postgres::ScratchCluster;
 
 use crate::harness::http::{get, sample};
 use crate::harness::{self, fast_settings, SEG};
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0";
-
-fn settings_with_archive(archive: &std::path::Path) -> ScratchOptions {
-    let dir = archive.display().to_string();
-    let cmd = format!("test ! -f {dir}/%f && cp %p {dir}/%f");
-    fast_settings(&[
-        ("archive_mode", "on"),
-        ("archive_timeout", "60"),
-        ("archive_command", &cmd),
-    ])
-}
 
 /// Runs `promtool check metrics` on `text`; returns what it printed.
 pub fn promtool_check(text: &str) -> String {
@@ -51,12 +40,7 @@ pub fn promtool_check(text: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_serves_real_clusters_and_survives_dead_endpoints() {
     let root = harness::root();
-    let archive = root.path().join("archive");
-    make_server_dir(&archive).expect("archive dir");
-    let mut pg1 = ScratchCluster::create(root.path(), "pg1", &settings_with_archive(&archive))
-        .await
-        .expect("create pg1");
-    pg1.start().await.expect("start pg1");
+    let (pg1, _archive) = harness::archiving(root.path(), "pg1", "60").await;
     let pg2 = ScratchCluster::standby_of(&pg1, root.path(), "pg2", &fast_settings(&[]))
         .await
         .expect("standby pg2");

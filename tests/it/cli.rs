@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use backstop::postgres::scratch::make_server_dir;
-
-use crate::harness::{self, fast_settings, SEG};
+use crate::harness::{self, SEG};
 
 fn backstop(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backstop"));
@@ -62,19 +60,7 @@ fn venture(rpo: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_exit_codes_follow_archiving() {
     let root = harness::root();
-    let archive = root.path().join("archive");
-    make_server_dir(&archive).expect("archive dir");
-    let dir = archive.display().to_string();
-    let cmd = format!("test ! -f {dir}/%f && cp %p {dir}/%f");
-    let opts = fast_settings(&[
-        ("archive_mode", "on"),
-        ("archive_timeout", "2"),
-        ("archive_command", &cmd),
-    ]);
-    let mut pg = backstop::postgres::ScratchCluster::create(root.path(), "pg1", &opts)
-        .await
-        .expect("create");
-    pg.start().await.expect("start");
+    let (pg, _archive) = harness::archiving(root.path(), "pg1", "2").await;
     let dsn = pg.dsn().expose().to_string();
     let relaxed = write_config(root.path(), "relaxed.toml", &venture("15m"));
     let strict = write_config(root.path(), "strict.toml", &venture("3s"));

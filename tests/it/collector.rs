@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use backstop::error::ErrorKind;
-use backstop::postgres::scratch::make_server_dir;
 use backstop::postgres::{poll_once, spawn_collectors, EndpointTarget, ScratchCluster};
 use backstop::secret::Secret;
 use backstop::state::Role;
@@ -12,18 +11,6 @@ use backstop::state::Role;
 use crate::harness::{self, endpoint, fast_settings, poll_until, started, wait_until, SEG};
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn archiver_settings(archive_dir: &std::path::Path) -> Vec<(String, String)> {
-    let dir = archive_dir.display();
-    vec![
-        ("archive_mode".into(), "on".into()),
-        ("archive_timeout".into(), "60".into()),
-        (
-            "archive_command".into(),
-            format!("test ! -f {dir}/%f && cp %p {dir}/%f"),
-        ),
-    ]
-}
 
 async fn write_and_switch(cluster: &ScratchCluster, table: &str) {
     cluster
@@ -40,14 +27,7 @@ async fn write_and_switch(cluster: &ScratchCluster, table: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archiving_working() {
     let root = harness::root();
-    let archive = root.path().join("archive");
-    make_server_dir(&archive).expect("archive dir");
-    let settings = archiver_settings(&archive);
-    let extra: Vec<(&str, &str)> = settings
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let pg = started(root.path(), "pg1", &extra).await;
+    let (pg, archive) = harness::archiving(root.path(), "pg1", "60").await;
     let state = harness::state("acme", &[("pg1", Role::Primary)]);
     let target = harness::target("acme", "pg1", &pg);
 
@@ -98,14 +78,7 @@ async fn archiving_working() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archiving_broken() {
     let root = harness::root();
-    let archive = root.path().join("archive");
-    make_server_dir(&archive).expect("archive dir");
-    let settings = archiver_settings(&archive);
-    let extra: Vec<(&str, &str)> = settings
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let pg = started(root.path(), "pg1", &extra).await;
+    let (pg, _archive) = harness::archiving(root.path(), "pg1", "60").await;
     let state = harness::state("acme", &[("pg1", Role::Primary)]);
     let target = harness::target("acme", "pg1", &pg);
 

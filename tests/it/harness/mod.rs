@@ -61,6 +61,31 @@ pub async fn started(root: &Path, name: &str, extra: &[(&str, &str)]) -> Scratch
     cluster
 }
 
+/// Starts a cluster archiving WAL into `<root>/archive` (created, owned by the server user)
+/// with `archive_command` copying each segment there once and the given `archive_timeout`
+/// (seconds); returns the cluster and the archive directory.
+pub async fn archiving(
+    root: &Path,
+    name: &str,
+    archive_timeout: &str,
+) -> (ScratchCluster, std::path::PathBuf) {
+    let archive = root.join("archive");
+    backstop::postgres::scratch::make_server_dir(&archive).expect("archive dir");
+    let dir = archive.display();
+    let command = format!("test ! -f {dir}/%f && cp %p {dir}/%f");
+    let cluster = started(
+        root,
+        name,
+        &[
+            ("archive_mode", "on"),
+            ("archive_timeout", archive_timeout),
+            ("archive_command", &command),
+        ],
+    )
+    .await;
+    (cluster, archive)
+}
+
 /// A shared state holding one venture with these endpoints.
 pub fn state(venture: &str, endpoints: &[(&str, Role)]) -> SharedState {
     SharedState::new(Snapshot {
