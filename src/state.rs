@@ -15,11 +15,13 @@ use chrono::{DateTime, Utc};
 use crate::error::ErrorKind;
 
 mod backups;
+mod supabase;
 
 pub use backups::{
     ArchiveListing, ArchiveRange, ArchivedFile, BackupFailure, BackupRecord, BackupStatus,
     BackupType, RepoDatabase,
 };
+pub use supabase::{SupabaseState, UnmeetableRule};
 
 /// Shared, lock-free handle to the current [`Snapshot`].
 #[derive(Debug, Clone)]
@@ -382,6 +384,8 @@ pub struct SourceState {
     /// The last repository verification (`pgbackrest verify`); `None` until one ran (or was
     /// loaded from the store at start).
     pub verification: Option<VerificationState>,
+    /// Supabase sources: the project facts beyond the backup list; `None` for pgBackRest.
+    pub supabase: Option<SupabaseState>,
 }
 
 /// The outcome of the last repository verification, with when the last one passed.
@@ -424,6 +428,7 @@ impl SourceState {
             verdicts: Vec::new(),
             retention: Vec::new(),
             verification: None,
+            supabase: (kind == SourceKind::Supabase).then(SupabaseState::default),
         }
     }
 

@@ -149,6 +149,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
                 kept: required.min(3),
             })
             .collect(),
+        supabase: None,
         verification: Some(VerificationState {
             last_run: now - TimeDelta::hours(2),
             last_success: Some(now - TimeDelta::hours(26)),

@@ -61,6 +61,16 @@ pub enum SourceError {
         /// The HTTP status.
         status: u16,
     },
+    /// An HTTP API refused a request and said why (`400 PITR is not enabled for this project.`).
+    #[error("{what} answered HTTP {status}: {message}")]
+    Rejected {
+        /// The API call.
+        what: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The API's `message` (capped).
+        message: String,
+    },
     /// An HTTP request failed without a response (connection, TLS, body).
     #[error("{what} failed: {reason}")]
     Request {
@@ -87,11 +97,13 @@ impl SourceError {
             SourceError::Spawn { .. } | SourceError::Command { .. } => ErrorKind::Command,
             SourceError::TooLarge { .. } | SourceError::Parse { .. } => ErrorKind::Parse,
             SourceError::Read { .. } => ErrorKind::Config,
-            SourceError::Status { status, .. } => match status {
-                401 | 403 => ErrorKind::Auth,
-                429 => ErrorKind::RateLimited,
-                _ => ErrorKind::Http,
-            },
+            SourceError::Status { status, .. } | SourceError::Rejected { status, .. } => {
+                match status {
+                    401 | 403 => ErrorKind::Auth,
+                    429 => ErrorKind::RateLimited,
+                    _ => ErrorKind::Http,
+                }
+            }
             SourceError::Request { .. } => ErrorKind::Connect,
         }
     }

@@ -27,11 +27,15 @@ const GOOD: &str = r#"{ "region": "sa-east-1", "walg_enabled": true, "pitr_enabl
 const NEWEST: f64 = 1_786_336_215.0;
 
 fn config(fake: &FakeHttp) -> SupabaseConfig {
+    config_for(&format!("http://{}", fake.addr))
+}
+
+fn config_for(api_url: &str) -> SupabaseConfig {
     SupabaseConfig {
         poll_interval: Duration::from_secs(60),
         project_ref: REF.into(),
         token: Secret::new(TOKEN),
-        api_url: format!("http://{}", fake.addr),
+        api_url: api_url.to_owned(),
         desired_schedule: None,
         desired_pitr: None,
         allow_in_place_restore: false,
@@ -241,4 +245,44 @@ async fn malformed_json_and_a_hang_count_parse_and_timeout() {
     let src_state = snap.ventures[0].source.as_ref().expect("source");
     assert_eq!(src_state.up, Some(false));
     assert_eq!(src_state.backups.len(), 2, "the last good backups stay");
+}
+
+/// The project-level calls against the fake Management API: status, health, schedule (read
+/// and change), PITR add-on, and restore-pitr's recorded refusal without PITR.
+#[tokio::test]
+async fn project_calls_against_the_fake_management_api() {
+    use crate::harness::supabase_api::{FakeProject, FakeSupabase};
+    let fake = FakeSupabase::start(&[TOKEN], 100, Duration::from_secs(60)).await;
+    fake.put(REF, FakeProject::default());
+    let cfg = config_for(&fake.url());
+    let limiter = Arc::new(Mutex::new(RateLimiter::new(600)));
+    let client = SupabaseClient::new(&cfg, limiter).expect("client");
+    assert_eq!(
+        client.project_status().await.expect("status"),
+        "ACTIVE_HEALTHY"
+    );
+    assert_eq!(client.db_health().await.expect("health"), "ACTIVE_HEALTHY");
+    let four = chrono::NaiveTime::from_hms_opt(4, 0, 0).expect("time");
+    assert_eq!(client.schedule().await.expect("schedule"), four);
+    let two = chrono::NaiveTime::from_hms_opt(2, 30, 0).expect("time");
+    client.set_schedule(two).await.expect("set schedule");
+    assert_eq!(client.schedule().await.expect("schedule"), two);
+    assert_eq!(client.pitr_addon().await.expect("addons"), "off");
+    let err = client
+        .restore_pitr(1_786_336_215)
+        .await
+        .expect_err("no PITR");
+    assert_eq!(err.kind(), ErrorKind::Http);
+    assert!(
+        err.to_string()
+            .contains("PITR is not enabled for this project."),
+        "{err}"
+    );
+    let restores = fake.with(REF, |p| p.restores.clone());
+    assert_eq!(
+        restores,
+        vec![serde_json::json!({"recovery_time_target_unix": 1_786_336_215})]
+    );
+    assert_eq!(fake.count_429(), 0);
+    assert!(fake.calls().iter().all(|c| c.token == TOKEN));
 }

@@ -7,7 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use chrono::NaiveTime;
+
 use super::parse::{parse_backups, SupabaseBackups};
+use super::project;
 use super::ratelimit::{RateHeaders, RateLimiter};
 use crate::config::SupabaseConfig;
 use crate::secret::Secret;
@@ -22,6 +25,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_BODY: usize = 4 << 20;
 
 const BACKUPS: &str = "Supabase GET database/backups";
+const SCHEDULE: &str = "Supabase GET database/backups/schedule";
 
 /// A rate limiter shared by every project polled with one token.
 pub type SharedLimiter = Arc<Mutex<RateLimiter>>;
@@ -53,7 +57,7 @@ impl SupabaseClient {
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout)
             .build()
-            .map_err(request_error)?;
+            .map_err(|e| request_error(e, "Supabase client"))?;
         Ok(Self {
             http,
             base: cfg.api_url.trim_end_matches('/').to_owned(),
@@ -66,41 +70,140 @@ impl SupabaseClient {
 
     /// `GET /v1/projects/{ref}/database/backups`, parsed; waits for the rate limiter first.
     pub async fn backups(&self) -> Result<SupabaseBackups, SourceError> {
+        let body = self
+            .call(reqwest::Method::GET, "/database/backups", None, BACKUPS)
+            .await?;
+        parse_backups(&body)
+    }
+
+    /// `status` of `GET /v1/projects/{ref}` (`ACTIVE_HEALTHY`, `RESTORING`, …).
+    pub async fn project_status(&self) -> Result<String, SourceError> {
+        let body = self
+            .call(reqwest::Method::GET, "", None, "Supabase GET project")
+            .await?;
+        project::parse_project_status(&body)
+    }
+
+    /// The `db` service's status from `GET /v1/projects/{ref}/health?services=db`.
+    pub async fn db_health(&self) -> Result<String, SourceError> {
+        let body = self
+            .call(
+                reqwest::Method::GET,
+                "/health?services=db",
+                None,
+                "Supabase GET health",
+            )
+            .await?;
+        project::parse_db_health(&body)
+    }
+
+    /// The daily backup time (`GET …/database/backups/schedule`).
+    pub async fn schedule(&self) -> Result<NaiveTime, SourceError> {
+        let body = self
+            .call(
+                reqwest::Method::GET,
+                "/database/backups/schedule",
+                None,
+                SCHEDULE,
+            )
+            .await?;
+        project::parse_schedule(&body)
+    }
+
+    /// Sets the daily backup time (`PATCH …/database/backups/schedule`, UTC `HH:MM:SS`).
+    /// Supabase allows three changes per 24 hours.
+    pub async fn set_schedule(&self, at: NaiveTime) -> Result<(), SourceError> {
+        let body = serde_json::json!({ "schedule_for": at.format("%H:%M:%S").to_string() });
+        self.call(
+            reqwest::Method::PATCH,
+            "/database/backups/schedule",
+            Some(body),
+            "Supabase PATCH database/backups/schedule",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The PITR add-on variant (`pitr_7`, `pitr_14`, `pitr_28`) or `off`
+    /// (`GET …/billing/addons`).
+    pub async fn pitr_addon(&self) -> Result<String, SourceError> {
+        let body = self
+            .call(
+                reqwest::Method::GET,
+                "/billing/addons",
+                None,
+                "Supabase GET billing/addons",
+            )
+            .await?;
+        project::parse_pitr_addon(&body)
+    }
+
+    /// Starts an in-place point-in-time restore (`POST …/database/backups/restore-pitr` with an
+    /// integer `recovery_time_target_unix`). The project goes offline until it is restored.
+    pub async fn restore_pitr(&self, target_unix: i64) -> Result<(), SourceError> {
+        let body = serde_json::json!({ "recovery_time_target_unix": target_unix });
+        self.call(
+            reqwest::Method::POST,
+            "/database/backups/restore-pitr",
+            Some(body),
+            "Supabase POST database/backups/restore-pitr",
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// One call under the rate limiter: `path` is appended to `/v1/projects/{ref}`. A 2xx
+    /// answer's body (capped) is returned; any other status is an error carrying the API's
+    /// `message` when it gave one.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        what: &'static str,
+    ) -> Result<Vec<u8>, SourceError> {
         self.wait_for_permit().await;
-        let url = format!(
-            "{}/v1/projects/{}/database/backups",
-            self.base, self.project_ref
-        );
-        let sent = self
+        let url = format!("{}/v1/projects/{}{}", self.base, self.project_ref, path);
+        let mut req = self
             .http
-            .get(url)
+            .request(method, url)
             .bearer_auth(self.token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await;
-        let resp = match sent {
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = match req.send().await {
             Ok(resp) => resp,
-            Err(e) => return Err(self.classify(e)),
+            Err(e) => return Err(self.classify(e, what)),
         };
         let status = resp.status().as_u16();
         let headers =
             RateHeaders::from_lookup(|name| resp.headers().get(name).and_then(|v| v.to_str().ok()));
         self.lock()
             .observe(Instant::now(), status, headers, jitter());
-        if !resp.status().is_success() {
-            return Err(SourceError::Status {
-                what: BACKUPS,
-                status,
-            });
-        }
-        let body = resp.bytes().await.map_err(|e| self.classify(e))?;
-        if body.len() > MAX_BODY {
-            return Err(SourceError::TooLarge {
-                command: BACKUPS.to_owned(),
+        let ok = resp.status().is_success();
+        let body = read_capped(resp).await.map_err(|e| match e {
+            ReadError::Http(e) => self.classify(e, what),
+            ReadError::TooLarge => SourceError::TooLarge {
+                command: what.to_owned(),
                 limit: MAX_BODY,
+            },
+        });
+        if !ok {
+            let message = body
+                .ok()
+                .filter(|_| (400..500).contains(&status))
+                .and_then(|b| project::error_message(&b));
+            return Err(match message {
+                Some(message) => SourceError::Rejected {
+                    what,
+                    status,
+                    message: cap(&message),
+                },
+                None => SourceError::Status { what, status },
             });
         }
-        parse_backups(&body)
+        body
     }
 
     async fn wait_for_permit(&self) {
@@ -119,19 +222,36 @@ impl SupabaseClient {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn classify(&self, e: reqwest::Error) -> SourceError {
+    fn classify(&self, e: reqwest::Error, what: &'static str) -> SourceError {
         if e.is_timeout() {
             SourceError::Timeout {
-                command: BACKUPS.to_owned(),
+                command: what.to_owned(),
                 after: self.timeout,
             }
         } else {
-            request_error(e)
+            request_error(e, what)
         }
     }
 }
 
-fn request_error(e: reqwest::Error) -> SourceError {
+enum ReadError {
+    Http(reqwest::Error),
+    TooLarge,
+}
+
+/// The body, chunk by chunk, refusing more than [`MAX_BODY`] bytes.
+async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Http)? {
+        if out.len() + chunk.len() > MAX_BODY {
+            return Err(ReadError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn request_error(e: reqwest::Error, what: &'static str) -> SourceError {
     let e = e.without_url();
     let mut text = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -141,7 +261,7 @@ fn request_error(e: reqwest::Error) -> SourceError {
         source = s.source();
     }
     SourceError::Request {
-        what: BACKUPS,
+        what,
         reason: cap(&text),
     }
 }

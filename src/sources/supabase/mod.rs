@@ -3,12 +3,14 @@
 //!
 //! - [`parse`]: pure parser of `GET /v1/projects/{ref}/database/backups`.
 //! - [`ratelimit`]: the per-token call budget, fed from `X-RateLimit-*` headers.
+//! - [`project`]: pure parsers of project status, service health, schedule and add-ons.
 //! - [`client`]: the HTTP calls (timeouts, bearer token, body cap).
 //! - [`poller`]: the task, and how its results land in the snapshot.
 
 pub mod client;
 pub mod parse;
 pub mod poller;
+pub mod project;
 pub mod ratelimit;
 
 pub use client::{SharedLimiter, SupabaseClient};

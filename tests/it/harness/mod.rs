@@ -3,6 +3,7 @@
 pub mod fake_http;
 pub mod http;
 pub mod pgbackrest;
+pub mod supabase_api;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
