@@ -61,6 +61,10 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
             }
         }));
     }
+    // Supabase ventures with desired settings: one read of the schedule and add-on (drift).
+    tasks.extend(crate::sources::supabase::desired_poll::spawn_reads(
+        config, venture, &state,
+    ));
     for t in tasks {
         // A panicking poll is a bug, but it must not hide the other results.
         let _ = t.await;

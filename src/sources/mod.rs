@@ -107,19 +107,28 @@ impl BackupSource {
     }
 }
 
-/// One poller task per venture with an implemented backup source.
+/// One poller task per venture with an implemented backup source, plus the desired-state
+/// reader of each Supabase venture that sets `desired_schedule` or `desired_pitr`.
 pub fn spawn_sources(
     config: &Config,
     state: &SharedState,
     shutdown: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
     let mut limiters = Limiters::with_ceiling(config.agent.supabase_max_requests_per_min);
-    config
+    let mut tasks: Vec<JoinHandle<()>> = config
         .ventures
         .iter()
         .filter_map(|v| BackupSource::from_config(v, &mut limiters))
         .map(|s| s.spawn(state.clone(), shutdown.clone()))
-        .collect()
+        .collect();
+    // Supabase ventures with desired settings: the slow schedule/add-on read (same limiters).
+    tasks.extend(supabase::desired_poll::spawn_all(
+        config,
+        &mut limiters,
+        state,
+        shutdown,
+    ));
+    tasks
 }
 
 /// One [`pgbackrest::Verifier`] per venture with a pgBackRest source.
