@@ -24,6 +24,7 @@
 mod collector;
 #[cfg(test)]
 mod doc_sync;
+mod drift;
 mod endpoint;
 mod family;
 mod format;

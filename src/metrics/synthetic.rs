@@ -12,7 +12,7 @@ use crate::state::{
     AgentState, ArchiveListing, ArchiveRange, ArchivedFile, ArchiverStats, BackupFailure,
     BackupRecord, BackupStatus, BackupType, EndpointObservation, EndpointState, HistogramState,
     Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind, SourceState,
-    Timed, VentureState, VerificationState, WalReceiver,
+    SupabaseState, Timed, VentureState, VerificationState, WalReceiver,
 };
 
 /// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
@@ -149,7 +149,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
                 kept: required.min(3),
             })
             .collect(),
-        supabase: None,
+        supabase: (kind == SourceKind::Supabase).then(|| supabase(i)),
         verification: Some(VerificationState {
             last_run: now - TimeDelta::hours(2),
             last_success: Some(now - TimeDelta::hours(26)),
@@ -165,6 +165,16 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
             .to_owned(),
             next_due: Some(now + TimeDelta::days(6)),
         }),
+    }
+}
+
+/// Supabase project facts: the schedule drifted from the desired 04:00, the PITR add-on not.
+fn supabase(i: usize) -> SupabaseState {
+    SupabaseState {
+        schedule: chrono::NaiveTime::from_hms_opt(3, (i % 60) as u32, 0),
+        pitr_addon: Some("pitr_7".to_owned()),
+        drift: [("schedule".to_owned(), true), ("pitr".to_owned(), false)].into(),
+        ..SupabaseState::default()
     }
 }
 
