@@ -135,6 +135,7 @@ pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
             );
         }
     }
+    out.extend(super::drift_rule::drift_rules(v));
     out
 }
 
