@@ -46,6 +46,13 @@ pub enum Command {
     /// steps); with --execute --confirm V --target-dir DIR, restore it into DIR. Exit 0 ok,
     /// 1 refused, 2 failed.
     Recover(RecoverArgs),
+    /// Supabase project settings: `supabase apply` converges the daily backup schedule to
+    /// desired_schedule and reports the PITR add-on against desired_pitr.
+    Supabase {
+        /// What to do with the project.
+        #[command(subcommand)]
+        command: SupabaseCommand,
+    },
     /// Configuration commands.
     Config {
         /// What to do with the configuration.
@@ -173,6 +180,30 @@ fn parse_within(s: &str) -> Result<RetentionDuration, String> {
         .map_err(|e: crate::retention::RetentionError| e.to_string())
 }
 
+/// `backstop supabase …`.
+#[derive(Debug, Subcommand)]
+pub enum SupabaseCommand {
+    /// Print the drift of the project's backup schedule and PITR add-on from the desired state;
+    /// without --dry-run set the schedule (Supabase allows 3 changes per 24 hours). Billing
+    /// add-ons are never changed: a PITR mismatch prints the dashboard steps. Exit 0 in the
+    /// desired state, 1 drift remains, 2 the API failed.
+    Apply(SupabaseApplyArgs),
+}
+
+/// Arguments of `backstop supabase apply`.
+#[derive(Debug, clap::Args)]
+pub struct SupabaseApplyArgs {
+    /// The venture (a Supabase venture of the configuration).
+    #[arg(long, value_name = "V")]
+    pub venture: String,
+    /// Only read and print the drift; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `backstop config …`.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -241,6 +272,23 @@ mod tests {
             "--start"
         ])
         .is_err());
+        let cli = Cli::try_parse_from([
+            "backstop",
+            "supabase",
+            "apply",
+            "--venture",
+            "shop",
+            "--dry-run",
+        ])
+        .expect("parses");
+        let Command::Supabase {
+            command: SupabaseCommand::Apply(args),
+        } = cli.command
+        else {
+            panic!("supabase apply")
+        };
+        assert_eq!(args.venture, "shop");
+        assert!(args.dry_run && !args.json);
         let cli = Cli::try_parse_from(["backstop", "config", "check"]).expect("parses");
         assert!(matches!(
             cli.command,

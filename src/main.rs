@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use backstop::cli::{Cli, Command, ConfigCommand};
+use backstop::cli::{Cli, Command, ConfigCommand, SupabaseCommand};
 use backstop::config::{self, Config};
 use backstop::telemetry::{self, LogFormat};
 
@@ -73,6 +73,9 @@ async fn dispatch(command: Command, config: Config) -> u8 {
         }
         Command::Retention(args) => retention(&args),
         Command::Recover(args) => backstop::recover::run(&config, &args).await,
+        Command::Supabase {
+            command: SupabaseCommand::Apply(args),
+        } => backstop::sources::supabase::apply::run(&config, &args).await,
         Command::Demo(args) => match backstop::demo::run(&config, &args).await {
             Ok(()) => 0,
             Err(e) => fail(&e),

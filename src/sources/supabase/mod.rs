@@ -6,8 +6,15 @@
 //! - [`project`]: pure parsers of project status, service health, schedule and add-ons.
 //! - [`client`]: the HTTP calls (timeouts, bearer token, body cap).
 //! - [`poller`]: the task, and how its results land in the snapshot.
+//! - [`desired`]: pure drift of the schedule and PITR add-on from `desired_*`.
+//! - [`desired_poll`]: the slow periodic read of those settings, published as drift.
+//! - [`apply`] and [`apply_report`]: `backstop supabase apply`.
 
+pub mod apply;
+pub mod apply_report;
 pub mod client;
+pub mod desired;
+pub mod desired_poll;
 pub mod parse;
 pub mod poller;
 pub mod project;
