@@ -84,12 +84,13 @@ pub async fn apply(
     dry_run: bool,
 ) -> ApplyReport {
     let desired = Desired::of(cfg);
+    let rerun = format!("backstop supabase apply --venture {venture}");
     let mut settings = Vec::new();
     if let Some(want) = desired.schedule {
-        settings.push(schedule(client, venture, want, dry_run).await);
+        settings.push(schedule(client, &rerun, want, dry_run).await);
     }
     if let Some(want) = desired.pitr {
-        settings.push(pitr(client, &cfg.project_ref, want).await);
+        settings.push(pitr(client, &cfg.project_ref, want, &rerun).await);
     }
     ApplyReport::new(venture, &cfg.project_ref, dry_run, settings)
 }
@@ -98,7 +99,7 @@ const LIMIT_NOTE: &str = "Supabase allows 3 schedule changes per 24 hours";
 
 async fn schedule(
     client: &SupabaseClient,
-    venture: &str,
+    rerun: &str,
     want: NaiveTime,
     dry_run: bool,
 ) -> SettingOutcome {
@@ -109,10 +110,7 @@ async fn schedule(
         pitr_addon: None,
     };
     let drift = schedule_drift(want, &observed);
-    let (want_text, rerun) = (
-        time_text(want),
-        format!("backstop supabase apply --venture {venture}"),
-    );
+    let want_text = time_text(want);
     let (action, message) = match (read, dry_run) {
         (Ok(have), _) if have == want => (Action::None, None),
         (Ok(have), true) => (
@@ -134,14 +132,14 @@ async fn schedule(
             Err(e) if refused(&e) => (
                 Action::Refused,
                 Some(format!(
-                    "Supabase refused the change: {e}. {LIMIT_NOTE}: if that is the reason, run `{rerun}` again once the oldest change of the last 24 hours is a day old; until then backups keep running daily at {} UTC.",
+                    "the API refused the change ({e}). {LIMIT_NOTE}: if that is the reason, run `{rerun}` again once the oldest change of the last 24 hours is a day old; until then backups keep running daily at {} UTC.",
                     time_text(have)
                 )),
             ),
-            Err(e) => (Action::Failed, Some(failure(&e, "change the schedule", &rerun))),
+            Err(e) => (Action::Failed, Some(failure(&e, "change the schedule", rerun))),
         },
         (Err(e), _) if no_entitlement(&e) => (Action::Unavailable, Some(no_plan(&e))),
-        (Err(e), _) => (Action::Failed, Some(failure(&e, "read the schedule", &rerun))),
+        (Err(e), _) => (Action::Failed, Some(failure(&e, "read the schedule", rerun))),
     };
     SettingOutcome {
         drift,
@@ -150,7 +148,12 @@ async fn schedule(
     }
 }
 
-async fn pitr(client: &SupabaseClient, project_ref: &str, want: PitrPlan) -> SettingOutcome {
+async fn pitr(
+    client: &SupabaseClient,
+    project_ref: &str,
+    want: PitrPlan,
+    rerun: &str,
+) -> SettingOutcome {
     let read = client.pitr_addon().await;
     let drift = pitr_drift(want, read.as_deref().ok());
     let (action, message) = match (&read, drift.drifted) {
@@ -161,7 +164,7 @@ async fn pitr(client: &SupabaseClient, project_ref: &str, want: PitrPlan) -> Set
         ),
         (Err(e), _) => (
             Action::Failed,
-            Some(failure(e, "read the billing add-ons", "the same command")),
+            Some(failure(e, "read the billing add-ons", rerun)),
         ),
     };
     SettingOutcome {
@@ -190,18 +193,13 @@ fn no_plan(e: &SourceError) -> String {
 /// What failed and what to do next, by error kind.
 fn failure(e: &SourceError, doing: &str, rerun: &str) -> String {
     let next = match e.kind() {
-        ErrorKind::Auth => "check the access token (token_env / token_file of this venture's [ventures.backups]): it must reach the project, with database write access to change the schedule",
+        ErrorKind::Auth => "check the access token (token_env / token_file of this venture's [ventures.backups]): it must reach this project, and changing the schedule needs database write access",
         ErrorKind::RateLimited => "the token's rate limit is used up; wait a minute",
         ErrorKind::Timeout | ErrorKind::Connect => "check network access to api_url",
         ErrorKind::Http => "Supabase answered with an error; check status.supabase.com, or whether project_ref is right (404)",
         _ => "the answer could not be read",
     };
-    let rerun = if rerun.starts_with("backstop") {
-        format!("`{rerun}`")
-    } else {
-        rerun.to_owned()
-    };
-    format!("could not {doing}: {e}. Next: {next}, then run {rerun} again.")
+    format!("could not {doing}: {e}. Next: {next}, then run `{rerun}` again.")
 }
 
 /// The Supabase source of `venture`, or why there is none.
