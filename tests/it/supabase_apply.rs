@@ -423,3 +423,52 @@ async fn a_bad_token_in_the_periodic_read_counts_auth_and_is_never_shown() {
         assert!(!text.contains(&BAD_TOKEN[4..20]), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_the_command_for_each_drifted_setting() {
+    let project = FakeProject {
+        pitr_addon: None,
+        ..drifted_project()
+    };
+    let s = Setup::new(project, BOTH).await;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_backstop"));
+    cmd.args(["check", "--json", "--config"])
+        .arg(&s.config)
+        .env_remove("SENTRY_DSN")
+        .env("BACKSTOP_LOG", "warn")
+        .env(TOKEN_ENV, TOKEN);
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("backstop runs"))
+        .await
+        .expect("join");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(out.status.code().expect("code") >= 1, "{json:#}");
+    let findings: Vec<&serde_json::Value> = json["ventures"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "config_drift")
+        .collect();
+    assert_eq!(findings.len(), 2, "{json:#}");
+    for f in &findings {
+        assert_eq!(f["severity"], "warning");
+        assert!(
+            f["action"]
+                .as_str()
+                .is_some_and(|a| a.contains("backstop supabase apply --venture shop")),
+            "{f}"
+        );
+    }
+    assert!(
+        findings.iter().any(|f| f["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("03:00:00"))),
+        "{json:#}"
+    );
+    assert_eq!(s.patches(), 0, "check only reads");
+}
