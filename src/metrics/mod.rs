@@ -32,6 +32,7 @@ pub mod source;
 pub mod synthetic;
 #[cfg(test)]
 mod tests;
+mod unmeetable;
 mod verification;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
