@@ -3,6 +3,7 @@
 //! The poll uses the same collector code as the agent (so `check` sees what `/metrics` would),
 //! with every endpoint and backup source polled concurrently under its timeouts ([`poll`]).
 
+pub mod plan_rule;
 pub mod poll;
 pub mod render;
 pub mod rules;

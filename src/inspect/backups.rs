@@ -5,7 +5,8 @@
 //!
 //! Exit codes follow `backstop check`'s backup rules ([`BACKUP_RULES`]): 2 when no backup is
 //! usable or the newest usable one is older than `backup_max_age`, 1 when a retention rule is
-//! unmet or a failure is newer than the newest success, else 0.
+//! unmet (or, on Supabase, one the plan cannot meet) or a failure is newer than the newest
+//! success, else 0.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
