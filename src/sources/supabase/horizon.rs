@@ -233,3 +233,58 @@ fn plural_u(n: u64) -> &'static str {
         "s"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_from_facts() {
+        let cases = [
+            (None, Some("pitr_14"), 14, true, None),
+            (Some(false), Some("pitr_7"), 7, true, None),
+            (Some(true), None, 28, true, Some("assumed the largest")),
+            (
+                Some(true),
+                Some("weird"),
+                28,
+                true,
+                Some("assumed the largest"),
+            ),
+            (Some(false), None, 30, false, Some("Enterprise's 30 days")),
+            (None, Some("off"), 30, false, Some("Pro keeps 7, Team 14")),
+            (None, None, 30, false, Some("plan tier unknown")),
+        ];
+        for (enabled, addon, days, pitr, assumed) in cases {
+            let h = Horizon::of(enabled, addon);
+            assert_eq!((h.days, h.pitr), (days, pitr), "{enabled:?} {addon:?}");
+            match assumed {
+                Some(a) => assert!(h.describe().contains(a), "{}", h.describe()),
+                None => assert!(h.assumed.is_none()),
+            }
+        }
+    }
+
+    #[test]
+    fn durations_read_in_days() {
+        assert_eq!(days(DAY_SECS), "1 day");
+        assert_eq!(days(2 * DAY_SECS), "2 days");
+        assert_eq!(days(DAY_SECS + DAY_SECS / 2), "1.5 days");
+        assert_eq!(days(3600), "1 hour");
+        assert_eq!(days(12 * 3600), "12 hours");
+    }
+
+    #[test]
+    fn a_sub_day_window_objective_gap() {
+        let h = Horizon::of(Some(true), Some("pitr_7"));
+        let u = unmeetable(
+            &Policy::default(),
+            Duration::from_secs(7 * DAY_SECS + 12 * 3600),
+            &h,
+        );
+        assert_eq!(
+            u[0].reason,
+            "a PITR window of 7.5 days is unmeetable by 12 hours: the plan keeps 7 days (pitr_7)"
+        );
+    }
+}
