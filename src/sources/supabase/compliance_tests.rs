@@ -142,7 +142,8 @@ fn pitr_off_with_thirty_daily_backups() {
 
 #[test]
 fn pitr_window_objective_beyond_the_add_on() {
-    let cases: [(Option<bool>, Option<&str>, u32, Option<&str>); 5] = [
+    type Case<'a> = (Option<bool>, Option<&'a str>, u32, Option<&'a str>);
+    let cases: [Case; 5] = [
         (
             Some(true),
             Some("pitr_28"),
