@@ -4,6 +4,7 @@
 //! with every endpoint and backup source polled concurrently under its timeouts ([`poll`]).
 
 pub mod drift_rule;
+pub mod plan_rule;
 pub mod poll;
 pub mod render;
 pub mod rules;

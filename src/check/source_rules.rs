@@ -3,7 +3,8 @@
 //! Critical: no usable backup (the source answered but lists none), the newest usable backup
 //! older than `backup_max_age`. Warning: the source down, a retention rule unmet, the PITR
 //! window split by a WAL gap, a backup failure newer than the newest success, the last backup
-//! verification failed or more than a day overdue. `backstop backups`
+//! verification failed or more than a day overdue, a rule the Supabase plan cannot meet
+//! ([`super::plan_rule`]). `backstop backups`
 //! uses the backup rules alone ([`BACKUP_RULES`]) for its exit code.
 
 use chrono::{DateTime, Utc};
@@ -12,10 +13,11 @@ use super::rules::{Finding, Severity};
 use crate::state::{SourceState, VentureState};
 
 /// The rules `backstop backups` judges by (the others are about the source or the WAL).
-pub const BACKUP_RULES: [&str; 6] = [
+pub const BACKUP_RULES: [&str; 7] = [
     "no_usable_backup",
     "backup_stale",
     "retention_unmet",
+    super::plan_rule::RULE,
     "backup_failing",
     "verification_failed",
     "verification_stale",
@@ -136,6 +138,7 @@ pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
         }
     }
     out.extend(super::drift_rule::drift_rules(v));
+    out.extend(super::plan_rule::plan_rules(v));
     out
 }
 

@@ -1,10 +1,12 @@
 //! `backstop backups --venture V [--json]`: every backup with its size, type, status and
 //! retention verdict (kept, with restic's reasons and `parent of <label>` pins, or expirable),
-//! the failed runs, and the retention rules that are unmet.
+//! the failed runs, and the retention rules that are unmet. Supabase ventures also get their
+//! restore points and the rules the plan cannot meet ([`super::restore_points`]).
 //!
 //! Exit codes follow `backstop check`'s backup rules ([`BACKUP_RULES`]): 2 when no backup is
 //! usable or the newest usable one is older than `backup_max_age`, 1 when a retention rule is
-//! unmet or a failure is newer than the newest success, else 0.
+//! unmet (or, on Supabase, one the plan cannot meet) or a failure is newer than the newest
+//! success, else 0.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -29,6 +31,9 @@ pub struct BackupsReport {
     pub unmet_rules: Vec<RuleRow>,
     /// The last `pgbackrest verify` (absent before the first one).
     pub verification: Option<VerificationRow>,
+    /// Supabase ventures: restore points per UTC day, the plan and the rules it cannot meet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supabase: Option<super::restore_points::SupabaseRetention>,
     /// The backup findings behind the exit code.
     pub findings: Vec<Finding>,
     /// 0, 1 or 2.
@@ -179,6 +184,7 @@ pub fn report(v: &VentureState, now: DateTime<Utc>) -> BackupsReport {
         failures,
         unmet_rules,
         verification,
+        supabase: super::restore_points::of(v),
         findings,
         exit_code: severity.exit_code() as u8,
     }
@@ -256,6 +262,9 @@ impl BackupsReport {
             for r in &self.unmet_rules {
                 out.push_str(&format!("  {}: {} of {}\n", r.rule, r.kept, r.required));
             }
+        }
+        if let Some(s) = &self.supabase {
+            out.push_str(&s.text());
         }
         for f in &self.findings {
             out.push_str(&format!(

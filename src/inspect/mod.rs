@@ -4,9 +4,11 @@
 //!
 //! - [`pitr`]: the recovery window's pieces, gaps and exposure against the RPO.
 //! - [`backups`]: every backup with its retention verdict, failed runs and unmet rules.
+//! - [`restore_points`]: the Supabase part of `backups` (restore points, unmeetable rules).
 
 pub mod backups;
 pub mod pitr;
+pub mod restore_points;
 
 use serde::Serialize;
 

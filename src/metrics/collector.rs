@@ -133,6 +133,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
     )?;
     super::source::encode(enc, snap)?;
     super::pitr::encode(enc, snap)?;
+    super::unmeetable::encode(enc, snap)?;
     super::verification::encode(enc, snap)?;
     super::drift::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);

@@ -33,6 +33,7 @@ pub mod source;
 pub mod synthetic;
 #[cfg(test)]
 mod tests;
+mod unmeetable;
 mod verification;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

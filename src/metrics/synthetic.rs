@@ -149,7 +149,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
                 kept: required.min(3),
             })
             .collect(),
-        supabase: (kind == SourceKind::Supabase).then(|| supabase(i)),
+        supabase: supabase_facts(kind, i),
         verification: Some(VerificationState {
             last_run: now - TimeDelta::hours(2),
             last_success: Some(now - TimeDelta::hours(26)),
@@ -282,4 +282,27 @@ fn window(now: DateTime<Utc>) -> crate::pitr::Window {
         off_chain_segments: 0,
         archived_bytes: 3 * (16 << 20),
     }
+}
+
+/// A Supabase venture's project facts: pitr_28, with monthly and the 30-day window unmeetable.
+fn supabase_facts(kind: SourceKind, i: usize) -> Option<crate::state::SupabaseState> {
+    let unmeetable = |rule: &str, reason: &str| crate::state::UnmeetableRule {
+        rule: rule.to_owned(),
+        reason: reason.to_owned(),
+    };
+    (kind == SourceKind::Supabase).then(|| crate::state::SupabaseState {
+        pitr_enabled: Some(true),
+        pitr_addon: Some("pitr_28".to_owned()),
+        unmeetable: vec![
+            unmeetable(
+                "monthly",
+                "12 monthly restore points need 11 months of history; the plan keeps 28 days (pitr_28)",
+            ),
+            unmeetable(
+                "pitr_window",
+                "a PITR window of 30 days is unmeetable by 2 days: the plan keeps 28 days (pitr_28)",
+            ),
+        ],
+        ..supabase(i)
+    })
 }

@@ -5,10 +5,16 @@
 //! the PostgreSQL default of 16 MiB is assumed. Timeline history files fetched with the listing
 //! let the window follow a timeline switch; an unparsable one is left out (the window then
 //! stops at the switch) rather than hiding the whole window.
+//!
+//! Supabase sources take a separate retention branch: restore points per UTC day
+//! ([`compliance`]), and the rules the plan cannot meet in `supabase.unmeetable`.
+
+use std::time::Duration;
 
 use crate::pitr::{self, ArchivedSegment, BackupPoint, Window};
 use crate::retention::{self, BackupKind, Item, Policy};
-use crate::state::{BackupType, SourceState, VentureState};
+use crate::sources::supabase::compliance;
+use crate::state::{BackupType, SourceKind, SourceState, VentureState};
 
 /// PostgreSQL's default WAL segment size, used when no endpoint reported the real one.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 16 << 20;
@@ -17,10 +23,15 @@ pub const DEFAULT_SEGMENT_SIZE: u64 = 16 << 20;
 pub fn refresh(venture: &mut VentureState) {
     let seg = segment_size(venture);
     let policy = Policy::from(venture.objectives.retention);
+    let pitr_objective = venture.objectives.pitr_window;
     let Some(src) = venture.source.as_mut() else {
         return;
     };
     src.window = window(src, seg);
+    if src.kind == SourceKind::Supabase {
+        supabase_retention(src, &policy, pitr_objective);
+        return;
+    }
     let items = items(src);
     src.verdicts = if policy.is_empty() {
         Vec::new()
@@ -28,6 +39,15 @@ pub fn refresh(venture: &mut VentureState) {
         retention::evaluate(&policy, &items)
     };
     src.retention = retention::required_and_kept(&policy, &items);
+}
+
+/// Supabase: the policy against one restore point per day (completed backups, PITR-covered
+/// days), and the rules the plan cannot meet ([`compliance`]) into `supabase.unmeetable`.
+fn supabase_retention(src: &mut SourceState, policy: &Policy, pitr_objective: Duration) {
+    let a = compliance::assess(policy, pitr_objective, &src.backups, src.supabase.as_ref());
+    src.verdicts = a.backup_verdicts;
+    src.retention = a.retention;
+    src.supabase.get_or_insert_with(Default::default).unmeetable = a.unmeetable;
 }
 
 /// The real WAL segment size from the first endpoint observed, else the default.
@@ -191,5 +211,41 @@ mod tests {
             l.histories = vec![(2, "garbage".into())];
         }
         assert!(window(&src, DEFAULT_SEGMENT_SIZE).is_some());
+    }
+
+    #[test]
+    fn a_supabase_source_is_judged_by_restore_points_and_its_plan() {
+        let mut src = SourceState::new(SourceKind::Supabase);
+        if let Some(f) = src.supabase.as_mut() {
+            f.pitr_enabled = Some(true);
+            f.pitr_addon = Some("pitr_7".into());
+            f.reported_window = Some((t(-7 * 24 * 60), t(0)));
+        }
+        let mut v = VentureState {
+            name: "acme".into(),
+            source: Some(src),
+            ..VentureState::default()
+        };
+        refresh(&mut v);
+        let src = v.source.as_ref().expect("source");
+        let kept: Vec<(&str, i64, i64)> = src
+            .retention
+            .iter()
+            .map(|r| (r.rule, r.required, r.kept))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![("daily", 7, 7), ("weekly", 4, 2), ("monthly", 12, 1)]
+        );
+        let rules: Vec<&str> = src
+            .supabase
+            .as_ref()
+            .map(|f| f.unmeetable.iter().map(|u| u.rule.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(rules, vec!["weekly", "monthly", "pitr_window"]);
+        assert!(
+            src.verdicts.is_empty(),
+            "one per listed backup: none listed"
+        );
     }
 }

@@ -12,4 +12,5 @@ mod retention;
 mod store;
 mod supabase;
 mod supabase_apply;
+mod supabase_retention;
 mod telemetry;

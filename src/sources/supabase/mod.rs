@@ -4,6 +4,8 @@
 //! - [`parse`]: pure parser of `GET /v1/projects/{ref}/database/backups`.
 //! - [`ratelimit`]: the per-token call budget, fed from `X-RateLimit-*` headers.
 //! - [`project`]: pure parsers of project status, service health, schedule and add-ons.
+//! - [`compliance`]: pure restore points per day and the policy evaluated against them.
+//! - [`horizon`]: pure history the plan keeps and the rules it cannot meet.
 //! - [`client`]: the HTTP calls (timeouts, bearer token, body cap).
 //! - [`poller`]: the task, and how its results land in the snapshot.
 //! - [`desired`]: pure drift of the schedule and PITR add-on from `desired_*`.
@@ -13,8 +15,10 @@
 pub mod apply;
 pub mod apply_report;
 pub mod client;
+pub mod compliance;
 pub mod desired;
 pub mod desired_poll;
+pub mod horizon;
 pub mod parse;
 pub mod poller;
 pub mod project;
