@@ -4,11 +4,12 @@
 //! The WAL segment size comes from an endpoint's observation (`wal_segment_size`); without one
 //! the PostgreSQL default of 16 MiB is assumed. Timeline history files fetched with the listing
 //! let the window follow a timeline switch; an unparsable one is left out (the window then
-//! stops at the switch) rather than hiding the whole window.
+//! stops at the switch) rather than hiding the whole window. A Supabase source's window is the
+//! one piece its API reports ([`crate::sources::supabase::window`]).
 
 use crate::pitr::{self, ArchivedSegment, BackupPoint, Window};
 use crate::retention::{self, BackupKind, Item, Policy};
-use crate::state::{BackupType, SourceState, VentureState};
+use crate::state::{BackupType, SourceKind, SourceState, VentureState};
 
 /// PostgreSQL's default WAL segment size, used when no endpoint reported the real one.
 pub const DEFAULT_SEGMENT_SIZE: u64 = 16 << 20;
@@ -20,7 +21,13 @@ pub fn refresh(venture: &mut VentureState) {
     let Some(src) = venture.source.as_mut() else {
         return;
     };
-    src.window = window(src, seg);
+    src.window = match src.kind {
+        SourceKind::Supabase => crate::sources::supabase::window::window(
+            src.supabase.as_ref().and_then(|s| s.reported_window),
+            &src.backups,
+        ),
+        SourceKind::PgBackRest => window(src, seg),
+    };
     let items = items(src);
     src.verdicts = if policy.is_empty() {
         Vec::new()
@@ -94,7 +101,7 @@ pub fn items(src: &SourceState) -> Vec<Item> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{ArchiveListing, ArchivedFile, BackupRecord, BackupStatus, SourceKind};
+    use crate::state::{ArchiveListing, ArchivedFile, BackupRecord, BackupStatus};
     use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
     fn t(min: i64) -> DateTime<Utc> {

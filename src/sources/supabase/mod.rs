@@ -6,14 +6,20 @@
 //! - [`project`]: pure parsers of project status, service health, schedule and add-ons.
 //! - [`client`]: the HTTP calls (timeouts, bearer token, body cap).
 //! - [`poller`]: the task, and how its results land in the snapshot.
+//! - [`retry`]: which failed calls are tried again, after what backoff.
+//! - [`window`]: the PITR window from `physical_backup_data`.
+//! - [`activity`]: idle database or failing archive, from an endpoint's WAL position.
 
+pub mod activity;
 pub mod client;
 pub mod parse;
 pub mod poller;
 pub mod project;
 pub mod ratelimit;
+pub mod retry;
+pub mod window;
 
 pub use client::{SharedLimiter, SupabaseClient};
 pub use parse::{parse_backups, SupabaseBackups};
 pub use poller::SupabaseSource;
-pub use ratelimit::{RateHeaders, RateLimiter};
+pub use ratelimit::{Priority, RateHeaders, RateLimiter};
