@@ -149,7 +149,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
                 kept: required.min(3),
             })
             .collect(),
-        supabase: None,
+        supabase: (kind == SourceKind::Supabase).then(|| supabase(i, now)),
         verification: Some(VerificationState {
             last_run: now - TimeDelta::hours(2),
             last_success: Some(now - TimeDelta::hours(26)),
@@ -165,6 +165,24 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
             .to_owned(),
             next_due: Some(now + TimeDelta::days(6)),
         }),
+    }
+}
+
+/// The project facts of a Supabase source: PITR on, healthy, polled on time.
+fn supabase(i: usize, now: DateTime<Utc>) -> crate::state::SupabaseState {
+    crate::state::SupabaseState {
+        pitr_enabled: Some(true),
+        walg_enabled: Some(true),
+        reported_window: Some((now - TimeDelta::days(7), now - TimeDelta::minutes(2))),
+        project_status: Some("ACTIVE_HEALTHY".to_owned()),
+        db_health: Some("ACTIVE_HEALTHY".to_owned()),
+        status_polled: Some(now - TimeDelta::seconds(30)),
+        effective_interval: Some(Duration::from_secs(300)),
+        database_size: Some(Timed {
+            value: (1 << 30) + i as u64 * 4096,
+            at: now - TimeDelta::minutes(1),
+        }),
+        ..crate::state::SupabaseState::default()
     }
 }
 
