@@ -135,6 +135,7 @@ pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
             );
         }
     }
+    super::supabase_rules::supabase_rules(v, now, &mut out);
     out
 }
 
