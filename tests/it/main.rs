@@ -11,4 +11,5 @@ mod pgbackrest;
 mod retention;
 mod store;
 mod supabase;
+mod supabase_scale;
 mod telemetry;

@@ -4,7 +4,7 @@
 //! The token only ever goes into the `Authorization` header: errors carry the call's name and
 //! status, never the URL's headers, and reqwest errors are stripped of their URL.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveTime;
@@ -53,13 +53,8 @@ impl SupabaseClient {
         limiter: SharedLimiter,
         timeout: Duration,
     ) -> Result<Self, SourceError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .build()
-            .map_err(|e| request_error(e, "Supabase client"))?;
         Ok(Self {
-            http,
+            http: shared_http()?,
             base: cfg.api_url.trim_end_matches('/').to_owned(),
             project_ref: cfg.project_ref.clone(),
             token: cfg.token.clone(),
@@ -188,6 +183,7 @@ impl SupabaseClient {
         let mut req = self
             .http
             .request(method, url)
+            .timeout(self.timeout)
             .bearer_auth(self.token.expose())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
@@ -264,6 +260,21 @@ impl SupabaseClient {
             request_error(e, what)
         }
     }
+}
+
+/// One HTTP client (connection pool, TLS roots) for every project: building one per project
+/// costs tens of milliseconds each, seconds for a thousand. The whole-request timeout is set per
+/// request (it bounds the connect as well).
+fn shared_http() -> Result<reqwest::Client, SourceError> {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(http) = HTTP.get() {
+        return Ok(http.clone());
+    }
+    let http = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+        .map_err(|e| request_error(e, "Supabase client"))?;
+    Ok(HTTP.get_or_init(|| http).clone())
 }
 
 fn lock_limiter(limiter: &SharedLimiter) -> std::sync::MutexGuard<'_, RateLimiter> {

@@ -114,7 +114,14 @@ impl SupabaseSource {
         let result = self.backups().await;
         self.note(&mut seen.backups, result.as_ref().err());
         let now = Utc::now();
-        state.update(|s| apply_backups(s, &self.venture, now, &result));
+        let interval = self.effective_interval();
+        // Few snapshot updates per poll: each one copies the whole snapshot.
+        state.update(|s| {
+            apply_backups(s, &self.venture, now, &result);
+            if let Some(sb) = supabase_mut(s, &self.venture) {
+                sb.effective_interval = Some(interval);
+            }
+        });
         let kind = result.as_ref().err().map(SourceError::kind);
         if !matches!(kind, Some(ErrorKind::Auth | ErrorKind::RateLimited)) {
             let status = self.client.project_status().await;
@@ -126,12 +133,6 @@ impl SupabaseSource {
             let now = Utc::now();
             state.update(|s| apply_status(s, &self.venture, now, &status, &health));
         }
-        let interval = self.effective_interval();
-        state.update(|s| {
-            if let Some(sb) = supabase_mut(s, &self.venture) {
-                sb.effective_interval = Some(interval);
-            }
-        });
         result.map(|_| ())
     }
 

@@ -2,11 +2,12 @@
 //!
 //! Two limits apply: a configured ceiling of calls per minute, and what the server reports on
 //! every response (`X-RateLimit-Remaining` calls in the next `X-RateLimit-Reset` seconds). The
-//! server's budget is never overdrawn: calls still in flight when an answer arrives are
-//! subtracted from its `Remaining` (the server may not have counted them yet), and once `Reset`
-//! has passed without a fresh answer the budget is `X-RateLimit-Limit` minus the calls in flight.
-//! A 429 blocks until `Reset` has passed, or for an exponential backoff with jitter when the
-//! header is absent. Backup-list calls ([`Priority::High`]) go before project status and health
+//! server's budget is never overdrawn: at the start and after each `Reset` the budget is
+//! unknown, so once every earlier call has finished one probe call goes alone, and its answer
+//! sets the window's budget and end; later answers (which arrive out of order) only shrink it,
+//! each minus the calls still in flight, which the server may not have counted yet. A 429
+//! blocks until `Reset` has passed, or for an exponential backoff with jitter when the header
+//! is absent. Backup-list calls ([`Priority::High`]) go before project status and health
 //! ([`Priority::Low`]): a low call waits while any high call waits. One limiter is shared by
 //! every project polled with the same token, since Supabase counts per user; it also knows how
 //! many projects share it, so pollers can stretch their interval when the calls of every
@@ -77,6 +78,11 @@ pub struct RateLimiter {
     projects: u32,
     /// The stretched poll interval last logged.
     announced: Option<Duration>,
+    /// Probing: the server's budget is not known (at the start, past a reset); one call at a
+    /// time, once every earlier call has finished, until one answers with the headers.
+    probing: bool,
+    /// The probe call is out.
+    probe_out: bool,
 }
 
 impl RateLimiter {
@@ -94,6 +100,8 @@ impl RateLimiter {
             throttled: 0,
             projects: 0,
             announced: None,
+            probing: true,
+            probe_out: false,
         }
     }
 
@@ -153,6 +161,9 @@ impl RateLimiter {
             return Err((oldest + MINUTE).saturating_duration_since(now));
         }
         self.roll(now);
+        if self.probing && (self.in_flight > 0 || self.probe_out) {
+            return Err(YIELD);
+        }
         if let Some((0, until)) = self.server {
             return Err(until.saturating_duration_since(now));
         }
@@ -162,29 +173,20 @@ impl RateLimiter {
         if let Some((remaining, _)) = self.server.as_mut() {
             *remaining -= 1;
         }
+        self.probe_out = self.probing;
         self.in_flight += 1;
         self.sent.push_back(now);
         Ok(())
     }
 
-    /// Past the server's reset: a fresh window of `limit` calls (minus those in flight, which
-    /// the server may count in it), or no server budget when the limit was never reported.
+    /// Past the server's reset the budget is unknown: calls still in flight may land in the new
+    /// window, so wait for them, then probe with one call whose answer tells the new budget.
     fn roll(&mut self, now: Instant) {
-        let Some((_, until)) = self.server else {
-            return;
-        };
-        if now < until {
-            return;
+        if self.server.is_some_and(|(_, until)| now >= until) {
+            self.server = None;
+            self.probing = true;
+            self.probe_out = false;
         }
-        self.server = match (self.limit, self.period) {
-            (Some(limit), Some(period)) if !period.is_zero() => {
-                let behind = now.duration_since(until).as_nanos() / period.as_nanos();
-                let windows = u32::try_from(behind + 1).unwrap_or(u32::MAX);
-                let next = until.checked_add(period.saturating_mul(windows));
-                next.map(|next| (limit.saturating_sub(self.in_flight), next))
-            }
-            _ => None,
-        };
     }
 
     /// Records a response: its status and rate-limit headers. `jitter` (0.0–1.0) spreads the
@@ -198,13 +200,30 @@ impl RateLimiter {
                 self.period = Some(reset);
             }
         }
-        if let (Some(remaining), Some(reset)) = (headers.remaining, headers.reset) {
-            // Calls still in flight may not be counted in this answer's Remaining yet.
-            let others = self.in_flight.saturating_sub(1);
-            self.server = Some((
+        // Calls still in flight may not be counted in this answer's Remaining yet.
+        let others = self.in_flight.saturating_sub(1);
+        let told = match (headers.remaining, headers.reset) {
+            (Some(remaining), Some(reset)) => Some((
                 remaining.saturating_sub(others),
                 now + Duration::from_secs(reset),
-            ));
+            )),
+            _ => None,
+        };
+        if self.probing {
+            // Only the probe's answer (every earlier call finished) tells the new window.
+            if self.in_flight == 0 || (self.probe_out && self.in_flight == 1) {
+                self.server = told;
+                self.probing = false;
+                self.probe_out = false;
+            }
+        } else {
+            // Answers arrive out of order: within a window the budget only shrinks, and the
+            // window ends where the probe's answer said.
+            self.server = match (self.server, told) {
+                (Some((mine, until)), Some((theirs, _))) => Some((mine.min(theirs), until)),
+                (None, told) => told,
+                (mine, None) => mine,
+            };
         }
         if status != 429 {
             self.throttled = 0;
@@ -219,6 +238,8 @@ impl RateLimiter {
             }
         };
         self.throttled = self.throttled.saturating_add(1);
+        self.probing = false;
+        self.probe_out = false;
         self.server = Some((0, now + wait));
         self.blocked_until = Some(now + wait);
     }
@@ -226,6 +247,10 @@ impl RateLimiter {
     /// A permitted call finished (answered or failed without an answer).
     pub fn done(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        if self.in_flight == 0 {
+            // A probe that failed without an answer: the next call probes again.
+            self.probe_out = false;
+        }
     }
 
     /// One more project is polled with this token.
@@ -309,7 +334,9 @@ mod tests {
         let t0 = Instant::now();
         let mut l = RateLimiter::new(2);
         assert_eq!(l.permit(t0), Ok(()));
+        l.done();
         assert_eq!(l.permit(t0 + Duration::from_secs(10)), Ok(()));
+        l.done();
         assert_eq!(
             l.permit(t0 + Duration::from_secs(20)),
             Err(Duration::from_secs(40))
@@ -325,6 +352,8 @@ mod tests {
         assert_eq!(l.permit(t0), Ok(()));
         assert_eq!(l.permit(t0), Ok(()));
         assert_eq!(l.permit(t0), Err(Duration::from_secs(30)));
+        l.done();
+        l.done();
         assert_eq!(l.permit(t0 + Duration::from_secs(30)), Ok(()));
     }
 
@@ -374,6 +403,18 @@ mod tests {
     }
 
     #[test]
+    fn one_probe_until_the_first_answer() {
+        let t0 = Instant::now();
+        let mut l = RateLimiter::new(1000);
+        assert_eq!(l.permit(t0), Ok(()));
+        assert_eq!(l.permit(t0), Err(YIELD), "the limit is not known yet");
+        l.observe(t0, 200, h(Some(3), Some(1)), 0.0);
+        l.done();
+        assert_eq!(l.permit(t0), Ok(()));
+        assert_eq!(l.permit(t0), Ok(()));
+    }
+
+    #[test]
     fn calls_in_flight_are_subtracted_from_remaining() {
         let t0 = Instant::now();
         let mut l = RateLimiter::new(1000);
@@ -388,28 +429,35 @@ mod tests {
     }
 
     #[test]
-    fn past_reset_a_fresh_window_of_limit_minus_in_flight() {
+    fn past_reset_one_probe_after_the_calls_in_flight() {
         let t0 = Instant::now();
         let mut l = RateLimiter::new(1000);
-        let limit3 = RateHeaders {
-            limit: Some(3),
-            remaining: Some(1),
-            reset: Some(1),
-        };
-        l.observe(t0, 200, limit3, 0.0);
+        l.observe(t0, 200, h(Some(1), Some(1)), 0.0);
         assert_eq!(l.permit(t0), Ok(()));
         assert_eq!(l.permit(t0), Err(Duration::from_secs(1)));
-        // One call still in flight at the reset: 2 left in the new window, not 3.
+        // Past the reset, one call is still in flight: it may land in the new window.
         let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(l.permit(t1), Err(YIELD));
+        // A late answer from the old window does not set the new budget.
+        l.observe(t1, 200, h(Some(0), Some(1)), 0.0);
+        l.done();
+        assert_eq!(l.permit(t1), Ok(()), "the probe");
+        assert_eq!(l.permit(t1), Err(YIELD), "alone");
+        l.observe(t1, 200, h(Some(2), Some(1)), 0.0);
+        l.done();
         assert_eq!(l.permit(t1), Ok(()));
         assert_eq!(l.permit(t1), Ok(()));
         assert_eq!(l.permit(t1), Err(Duration::from_secs(1)));
-        // Long idle: the window rolls forward by whole periods.
-        let later = t0 + Duration::from_millis(10_500);
+        // A stale answer with more remaining does not raise the budget.
+        l.observe(t1, 200, h(Some(2), Some(1)), 0.0);
+        assert_eq!(l.permit(t1), Err(Duration::from_secs(1)));
+        // A probe that fails without an answer: the next call probes again.
+        let t2 = t1 + Duration::from_secs(1);
         l.done();
         l.done();
-        assert_eq!(l.permit(later), Ok(()));
-        assert_eq!(l.server.map(|s| s.1), Some(t0 + Duration::from_secs(11)));
+        assert_eq!(l.permit(t2), Ok(()));
+        l.done();
+        assert_eq!(l.permit(t2), Ok(()));
     }
 
     #[test]
@@ -427,6 +475,7 @@ mod tests {
         assert_eq!(l.permit_as(t1, Priority::Low, &mut low), Err(YIELD));
         assert_eq!(l.permit_as(t1, Priority::High, &mut high), Ok(()));
         assert!(!high);
+        l.observe(t1, 200, h(Some(5), Some(5)), 0.0);
         assert_eq!(l.permit_as(t1, Priority::Low, &mut low), Ok(()));
         // A cancelled waiter leaves the queue.
         let mut gone = false;
