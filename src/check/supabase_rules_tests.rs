@@ -116,7 +116,8 @@ fn src(v: &mut VentureState) -> &mut SourceState {
 #[test]
 fn table() {
     type Edit = fn(&mut VentureState);
-    let cases: Vec<(&str, Edit, Vec<(&str, Severity)>)> = vec![
+    type Case = (&'static str, Edit, Vec<(&'static str, Severity)>);
+    let cases: Vec<Case> = vec![
         ("healthy", |_| {}, vec![]),
         (
             "token rejected",
