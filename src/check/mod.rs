@@ -9,6 +9,7 @@ pub mod poll;
 pub mod render;
 pub mod rules;
 pub mod source_rules;
+pub mod supabase_rules;
 
 use crate::config::Config;
 

@@ -139,6 +139,7 @@ pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
     }
     out.extend(super::drift_rule::drift_rules(v));
     out.extend(super::plan_rule::plan_rules(v));
+    super::supabase_rules::supabase_rules(v, now, &mut out);
     out
 }
 

@@ -127,7 +127,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         enc,
         snap,
         "pitr_enabled",
-        "1 when the primary's archive_mode is on or always, 0 when off, as of the last poll.",
+        "1 when point-in-time recovery is on (the primary's archive_mode on or always; Supabase: pitr_enabled), 0 when off, as of the last poll.",
         None,
         pitr_enabled,
     )?;
@@ -136,6 +136,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
     super::unmeetable::encode(enc, snap)?;
     super::verification::encode(enc, snap)?;
     super::drift::encode(enc, snap)?;
+    super::poll_interval::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
     venture_counters(
         enc,
@@ -180,8 +181,12 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
     Ok(())
 }
 
-/// `backstop_pitr_enabled`: from the endpoint that is primary now (else the configured one).
+/// `backstop_pitr_enabled`: a Supabase venture's `pitr_enabled`; else from the endpoint that is
+/// primary now (else the configured one).
 fn pitr_enabled(v: &VentureState) -> Option<u64> {
+    if let Some(sb) = v.source.as_ref().and_then(|s| s.supabase.as_ref()) {
+        return sb.pitr_enabled.map(u64::from);
+    }
     let primary = v
         .endpoints
         .iter()

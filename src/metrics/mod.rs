@@ -29,6 +29,7 @@ mod endpoint;
 mod family;
 mod format;
 mod pitr;
+mod poll_interval;
 pub mod source;
 pub mod synthetic;
 #[cfg(test)]

@@ -49,7 +49,11 @@ pub(super) fn encode(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::R
         "wal_missing_segments",
         "WAL segments missing from the archive inside the retained range.",
         None,
-        |v| window(v).map(|w| w.missing_segments),
+        // Supabase names no segments: unknown, so absent.
+        |v| {
+            let supabase = v.source.as_ref().is_some_and(|s| s.supabase.is_some());
+            window(v).filter(|_| !supabase).map(|w| w.missing_segments)
+        },
     )?;
     rule_gauge(
         enc,

@@ -75,11 +75,13 @@ pub(super) fn encode(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::R
         "Database size the newest usable backup captured.",
         Some(&BYTES),
         None,
-        // The Supabase API reports no sizes: absent rather than 0.
-        |s, _| {
-            (s.kind != SourceKind::Supabase)
-                .then(|| s.newest_usable(None).map(|b| b.database_size))
-                .flatten()
+        // The Supabase API reports no sizes: pg_database_size through an endpoint, else absent.
+        |s, _| match s.kind {
+            SourceKind::Supabase => {
+                s.last_poll?;
+                Some(s.supabase.as_ref()?.database_size?.value)
+            }
+            SourceKind::PgBackRest => s.newest_usable(None).map(|b| b.database_size),
         },
     )?;
     source_gauge(

@@ -12,7 +12,7 @@ use crate::state::{
     AgentState, ArchiveListing, ArchiveRange, ArchivedFile, ArchiverStats, BackupFailure,
     BackupRecord, BackupStatus, BackupType, EndpointObservation, EndpointState, HistogramState,
     Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind, SourceState,
-    SupabaseState, Timed, VentureState, VerificationState, WalReceiver,
+    Timed, VentureState, VerificationState, WalReceiver,
 };
 
 /// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
@@ -149,7 +149,7 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
                 kept: required.min(3),
             })
             .collect(),
-        supabase: supabase_facts(kind, i),
+        supabase: supabase_facts(kind, i, now),
         verification: Some(VerificationState {
             last_run: now - TimeDelta::hours(2),
             last_success: Some(now - TimeDelta::hours(26)),
@@ -168,13 +168,25 @@ fn source(i: usize, now: DateTime<Utc>) -> SourceState {
     }
 }
 
-/// Supabase project facts: the schedule drifted from the desired 04:00, the PITR add-on not.
-fn supabase(i: usize) -> SupabaseState {
-    SupabaseState {
+/// The project facts of a Supabase source: PITR on, healthy, polled on time; the schedule
+/// drifted from the desired 04:00, the PITR add-on not.
+fn supabase(i: usize, now: DateTime<Utc>) -> crate::state::SupabaseState {
+    crate::state::SupabaseState {
+        pitr_enabled: Some(true),
+        walg_enabled: Some(true),
+        reported_window: Some((now - TimeDelta::days(7), now - TimeDelta::minutes(2))),
+        project_status: Some("ACTIVE_HEALTHY".to_owned()),
+        db_health: Some("ACTIVE_HEALTHY".to_owned()),
+        status_polled: Some(now - TimeDelta::seconds(30)),
+        effective_interval: Some(Duration::from_secs(300)),
+        database_size: Some(Timed {
+            value: (1 << 30) + i as u64 * 4096,
+            at: now - TimeDelta::minutes(1),
+        }),
         schedule: chrono::NaiveTime::from_hms_opt(3, (i % 60) as u32, 0),
         pitr_addon: Some("pitr_7".to_owned()),
         drift: [("schedule".to_owned(), true), ("pitr".to_owned(), false)].into(),
-        ..SupabaseState::default()
+        ..crate::state::SupabaseState::default()
     }
 }
 
@@ -285,7 +297,11 @@ fn window(now: DateTime<Utc>) -> crate::pitr::Window {
 }
 
 /// A Supabase venture's project facts: pitr_28, with monthly and the 30-day window unmeetable.
-fn supabase_facts(kind: SourceKind, i: usize) -> Option<crate::state::SupabaseState> {
+fn supabase_facts(
+    kind: SourceKind,
+    i: usize,
+    now: DateTime<Utc>,
+) -> Option<crate::state::SupabaseState> {
     let unmeetable = |rule: &str, reason: &str| crate::state::UnmeetableRule {
         rule: rule.to_owned(),
         reason: reason.to_owned(),
@@ -303,6 +319,6 @@ fn supabase_facts(kind: SourceKind, i: usize) -> Option<crate::state::SupabaseSt
                 "a PITR window of 30 days is unmeetable by 2 days: the plan keeps 28 days (pitr_28)",
             ),
         ],
-        ..supabase(i)
+        ..supabase(i, now)
     })
 }

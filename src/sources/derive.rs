@@ -4,7 +4,8 @@
 //! The WAL segment size comes from an endpoint's observation (`wal_segment_size`); without one
 //! the PostgreSQL default of 16 MiB is assumed. Timeline history files fetched with the listing
 //! let the window follow a timeline switch; an unparsable one is left out (the window then
-//! stops at the switch) rather than hiding the whole window.
+//! stops at the switch) rather than hiding the whole window. A Supabase source's window is the
+//! one piece its API reports ([`crate::sources::supabase::window`]).
 //!
 //! Supabase sources take a separate retention branch: restore points per UTC day
 //! ([`compliance`]), and the rules the plan cannot meet in `supabase.unmeetable`.
@@ -27,7 +28,13 @@ pub fn refresh(venture: &mut VentureState) {
     let Some(src) = venture.source.as_mut() else {
         return;
     };
-    src.window = window(src, seg);
+    src.window = match src.kind {
+        SourceKind::Supabase => crate::sources::supabase::window::window(
+            src.supabase.as_ref().and_then(|s| s.reported_window),
+            &src.backups,
+        ),
+        SourceKind::PgBackRest => window(src, seg),
+    };
     if src.kind == SourceKind::Supabase {
         supabase_retention(src, &policy, pitr_objective);
         return;
@@ -114,7 +121,7 @@ pub fn items(src: &SourceState) -> Vec<Item> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{ArchiveListing, ArchivedFile, BackupRecord, BackupStatus, SourceKind};
+    use crate::state::{ArchiveListing, ArchivedFile, BackupRecord, BackupStatus};
     use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
     fn t(min: i64) -> DateTime<Utc> {

@@ -32,6 +32,14 @@ pub struct SupabaseState {
     pub drift: BTreeMap<String, bool>,
     /// Retention and window objectives the project's plan cannot meet.
     pub unmeetable: Vec<UnmeetableRule>,
+    /// Kind of the last failed backups call; `None` after a success.
+    pub last_error: Option<crate::error::ErrorKind>,
+    /// `pg_database_size` through the venture's endpoint, as of the last poll (no endpoint:
+    /// `None`; the API reports no sizes).
+    pub database_size: Option<super::Timed<u64>>,
+    /// The window's latest point and the endpoint's WAL position first observed at or after it:
+    /// WAL beyond that position means the database wrote since the latest recoverable point.
+    pub wal_mark: Option<(DateTime<Utc>, u64)>,
 }
 
 /// An objective the Supabase plan cannot meet, with why.

@@ -13,4 +13,5 @@ mod store;
 mod supabase;
 mod supabase_apply;
 mod supabase_retention;
+mod supabase_scale;
 mod telemetry;

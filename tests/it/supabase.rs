@@ -1,7 +1,9 @@
-//! The Supabase source against a fake Management API: a recorded-shape answer publishes
-//! `source_up` and backup metrics with `source="supabase"`; 401, 429, a hang and malformed JSON
-//! count their error kinds and keep the last values; the token never appears in a log line,
-//! an error or the metrics; a 429 with rate-limit headers delays the next call.
+//! The Supabase source against a fake Management API: the recorded answers (a live project's
+//! backups, a fresh project's empty `physical_backup_data`, PITR on and off, lowercase statuses)
+//! publish `source_up`, the backup, window and `pitr_enabled` metrics with `source="supabase"`
+//! and the project status and db health; 401, 429, 5xx, a hang, a slow body and malformed JSON
+//! count their error kinds (5xx retried with backoff, other 4xx not) and keep the last values;
+//! the token never appears in a log line, an error or the metrics.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,7 @@ use backstop::state::{SharedState, Snapshot, VentureState};
 
 use crate::harness::fake_http::{FakeHttp, Reply};
 use crate::harness::http::sample;
+use crate::harness::supabase_api::{FakeBackup, FakeProject, FakeSupabase, Fault};
 
 const TOKEN: &str = "sbp_0123456789abcdef0123456789abcdef01234567";
 const REF: &str = "abcdefghijklmnopqrst";
@@ -43,11 +46,44 @@ fn config_for(api_url: &str) -> SupabaseConfig {
 }
 
 fn source(fake: &FakeHttp, timeout: Duration) -> SupabaseSource {
-    let cfg = config(fake);
-    let limiter = Arc::new(Mutex::new(RateLimiter::new(60)));
-    let client = SupabaseClient::with_timeout(&cfg, limiter, timeout).expect("client");
-    SupabaseSource::with_client("demo", &cfg, client)
+    source_at(&config(fake), timeout)
 }
+
+fn source_at(cfg: &SupabaseConfig, timeout: Duration) -> SupabaseSource {
+    let limiter = Arc::new(Mutex::new(RateLimiter::new(600)));
+    let client = SupabaseClient::with_timeout(cfg, limiter, timeout).expect("client");
+    SupabaseSource::with_client("demo", cfg, client).with_retry_base(Duration::from_millis(100))
+}
+
+/// A fake Management API with one project (`REF`) answering the recorded live-project backups.
+async fn fake_api(project: FakeProject) -> (FakeSupabase, SupabaseSource) {
+    let fake = FakeSupabase::start(&[TOKEN], 1000, Duration::from_secs(60)).await;
+    fake.put(REF, project);
+    let src = source_at(&config_for(&fake.url()), Duration::from_secs(5));
+    (fake, src)
+}
+
+/// The live project's two completed daily backups (one with fractional seconds), PITR off.
+fn live_project() -> FakeProject {
+    FakeProject {
+        region: "sa-east-1".into(),
+        backups: vec![
+            FakeBackup::completed("2026-08-10T04:30:15Z"),
+            FakeBackup::completed("2026-08-09T04:29:41.268Z"),
+        ],
+        ..FakeProject::default()
+    }
+}
+
+fn supabase_state(state: &SharedState) -> backstop::state::SupabaseState {
+    state.load().ventures[0]
+        .source
+        .as_ref()
+        .and_then(|s| s.supabase.clone())
+        .expect("supabase state")
+}
+
+const VENTURE: [(&str, &str); 1] = [("venture", "demo")];
 
 fn state() -> SharedState {
     SharedState::new(Snapshot {
@@ -107,27 +143,22 @@ impl Logs {
 
 #[tokio::test]
 async fn recorded_shape_publishes_supabase_metrics() {
-    let fake = FakeHttp::scripted(vec![Reply::new(200, GOOD)
-        .header("X-RateLimit-Limit", "120")
-        .header("X-RateLimit-Remaining", "119")
-        .header("X-RateLimit-Reset", "60")])
-    .await;
+    let (fake, src) = fake_api(live_project()).await;
     let state = state();
-    source(&fake, Duration::from_secs(5))
-        .poll_once(&state)
-        .await
-        .expect("poll");
+    src.poll_once(&state).await.expect("poll");
 
-    let reqs = fake.requests();
-    assert_eq!(reqs.len(), 1);
-    assert_eq!(reqs[0].method, "GET");
-    assert_eq!(reqs[0].path, format!("/v1/projects/{REF}/database/backups"));
-    let auth = reqs[0]
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .map(|(_, v)| v.clone());
-    assert_eq!(auth, Some(format!("Bearer {TOKEN}")));
+    let calls = fake.calls();
+    let paths: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/v1/projects/{REF}/database/backups"),
+            format!("/v1/projects/{REF}"),
+            format!("/v1/projects/{REF}/health?services=db"),
+        ],
+        "backups first, then status and health"
+    );
+    assert!(calls.iter().all(|c| c.token == TOKEN && c.status == 200));
 
     let body = metrics(&state);
     assert_eq!(sample(&body, "backstop_source_up", &LABELS), Some(1.0));
@@ -144,17 +175,157 @@ async fn recorded_shape_publishes_supabase_metrics() {
     assert_eq!(
         sample(&body, "backstop_backup_last_size_bytes", &LABELS),
         None,
-        "no size reported: absent, not 0"
+        "no endpoint, no size: absent, not 0"
     );
+    assert_eq!(sample(&body, "backstop_pitr_enabled", &VENTURE), Some(0.0));
+    for absent in [
+        "backstop_pitr_window_start_timestamp_seconds",
+        "backstop_pitr_window_end_timestamp_seconds",
+        "backstop_pitr_window_pieces",
+        "backstop_wal_missing_segments",
+    ] {
+        assert_eq!(sample(&body, absent, &VENTURE), None, "{absent}: {body}");
+    }
+    assert_eq!(
+        sample(&body, "backstop_source_poll_interval_seconds", &LABELS),
+        Some(60.0)
+    );
+    let sb = supabase_state(&state);
+    assert_eq!(sb.project_status.as_deref(), Some("ACTIVE_HEALTHY"));
+    assert_eq!(sb.db_health.as_deref(), Some("ACTIVE_HEALTHY"));
+    assert_eq!(
+        (sb.pitr_enabled, sb.walg_enabled),
+        (Some(false), Some(true))
+    );
+    assert!(sb.status_polled.is_some());
     assert!(!body.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn pitr_window_from_physical_backup_data_and_absent_when_empty() {
+    let (earliest, latest) = (1_786_000_000_i64, 1_786_336_215_i64);
+    let (fake, src) = fake_api(FakeProject::with_pitr(earliest, latest)).await;
+    let state = state();
+    src.poll_once(&state).await.expect("poll");
+    let body = metrics(&state);
+    let v = |name| sample(&body, name, &VENTURE);
+    assert_eq!(v("backstop_pitr_enabled"), Some(1.0));
+    assert_eq!(
+        v("backstop_pitr_window_start_timestamp_seconds"),
+        Some(earliest as f64)
+    );
+    assert_eq!(
+        v("backstop_pitr_window_end_timestamp_seconds"),
+        Some(latest as f64)
+    );
+    assert_eq!(v("backstop_pitr_window_pieces"), Some(1.0));
+    assert_eq!(
+        v("backstop_wal_missing_segments"),
+        None,
+        "Supabase reports no segments"
+    );
+
+    // The recorded fresh project: `"physical_backup_data": {}` and no backups.
+    fake.with(REF, |p| {
+        p.window = None;
+        p.pitr_enabled = false;
+    });
+    src.poll_once(&state).await.expect("poll");
+    let body = metrics(&state);
+    assert_eq!(sample(&body, "backstop_pitr_enabled", &VENTURE), Some(0.0));
+    for absent in [
+        "backstop_pitr_window_start_timestamp_seconds",
+        "backstop_pitr_window_end_timestamp_seconds",
+        "backstop_pitr_window_pieces",
+    ] {
+        assert_eq!(sample(&body, absent, &VENTURE), None, "{absent}: {body}");
+    }
+    assert!(
+        !body.contains("backstop_pitr_window_start_timestamp_seconds{venture=\"demo\"} 0"),
+        "never the epoch"
+    );
+}
+
+#[tokio::test]
+async fn lowercase_statuses_are_read() {
+    let mut project = live_project();
+    project.backups[0].status = "completed".into();
+    project.backups.push(FakeBackup {
+        inserted_at: "2026-08-11 04:30:00".into(),
+        status: "failed".into(),
+        physical: true,
+    });
+    project.status = ["active_healthy".to_string()].into();
+    project.db_health = "coming_up".into();
+    let (_fake, src) = fake_api(project).await;
+    let state = state();
+    src.poll_once(&state).await.expect("poll");
+    let sb = supabase_state(&state);
+    assert_eq!(sb.project_status.as_deref(), Some("ACTIVE_HEALTHY"));
+    assert_eq!(sb.db_health.as_deref(), Some("COMING_UP"));
+    let body = metrics(&state);
+    let completed = [LABELS[0], LABELS[1], ("status", "completed")];
+    let failed = [LABELS[0], LABELS[1], ("status", "failed")];
+    assert_eq!(sample(&body, "backstop_backups", &completed), Some(2.0));
+    assert_eq!(sample(&body, "backstop_backups", &failed), Some(1.0));
+    let findings = backstop::check::rules::evaluate(&state.load(), chrono::Utc::now());
+    assert!(
+        findings.iter().any(|f| f.rule == "db_unhealthy"),
+        "{findings:?}"
+    );
 }
 
 #[tokio::test]
 async fn unauthorized_counts_auth_and_never_shows_the_token() {
     let logs = Logs::default();
     let _guard = logs.install();
+    let fake = FakeSupabase::start(&["sbp_some_other_token"], 1000, Duration::from_secs(60)).await;
+    fake.put(REF, live_project());
+    let state = state();
+    let src = source_at(&config_for(&fake.url()), Duration::from_secs(5));
+    let err = src.poll_once(&state).await.expect_err("401");
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(errors(&state, ErrorKind::Auth), 1);
+    assert_eq!(
+        fake.calls().len(),
+        1,
+        "status and health skipped after a 401"
+    );
+
+    let body = metrics(&state);
+    assert_eq!(sample(&body, "backstop_source_up", &LABELS), Some(0.0));
+    assert_eq!(
+        sample(
+            &body,
+            "backstop_errors_total",
+            &[("venture", "demo"), ("kind", "auth")]
+        ),
+        Some(1.0)
+    );
+    let findings = backstop::check::rules::evaluate(&state.load(), chrono::Utc::now());
+    assert!(
+        findings.iter().any(|f| f.rule == "source_auth"),
+        "{findings:?}"
+    );
+    let log = logs.text();
+    assert!(log.contains("backup source poll failing"), "{log}");
+    assert!(log.contains("auth"), "{log}");
+    let findings = format!("{findings:?}");
+    for text in [err.to_string(), format!("{err:?}"), log, body, findings] {
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(!text.contains(&TOKEN[4..20]), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn unauthorized_after_success_keeps_the_last_values() {
     let fake = FakeHttp::scripted(vec![
         Reply::new(200, GOOD),
+        Reply::new(200, r#"{"status":"ACTIVE_HEALTHY"}"#),
+        Reply::new(
+            200,
+            r#"[{"name":"db","healthy":true,"status":"ACTIVE_HEALTHY"}]"#,
+        ),
         Reply::new(401, r#"{"message":"Unauthorized"}"#),
     ])
     .await;
@@ -163,8 +334,6 @@ async fn unauthorized_counts_auth_and_never_shows_the_token() {
     src.poll_once(&state).await.expect("first poll");
     let err = src.poll_once(&state).await.expect_err("401");
     assert_eq!(err.kind(), ErrorKind::Auth);
-    assert_eq!(errors(&state, ErrorKind::Auth), 1);
-
     let body = metrics(&state);
     assert_eq!(sample(&body, "backstop_source_up", &LABELS), Some(0.0));
     let physical = [LABELS[0], LABELS[1], ("type", "physical")];
@@ -177,12 +346,10 @@ async fn unauthorized_counts_auth_and_never_shows_the_token() {
         Some(NEWEST),
         "the last good values stay"
     );
-    let log = logs.text();
-    assert!(log.contains("backup source poll failing"), "{log}");
-    for text in [err.to_string(), format!("{err:?}"), log, body] {
-        assert!(!text.contains(TOKEN), "{text}");
-        assert!(!text.contains(&TOKEN[4..20]), "{text}");
-    }
+    assert_eq!(
+        supabase_state(&state).project_status.as_deref(),
+        Some("ACTIVE_HEALTHY")
+    );
 }
 
 #[tokio::test]
@@ -200,6 +367,7 @@ async fn rate_limited_waits_reset_before_the_next_call() {
     let err = src.poll_once(&state).await.expect_err("429");
     assert_eq!(err.kind(), ErrorKind::RateLimited);
     assert_eq!(errors(&state, ErrorKind::RateLimited), 1);
+    assert_eq!(fake.requests().len(), 1, "no status calls after a 429");
 
     let started = Instant::now();
     let second = tokio::spawn({
@@ -212,7 +380,6 @@ async fn rate_limited_waits_reset_before_the_next_call() {
     second.await.expect("join").expect("second poll");
     assert!(started.elapsed() >= Duration::from_millis(1900));
     let reqs = fake.requests();
-    assert_eq!(reqs.len(), 2);
     assert!(reqs[1].at.duration_since(reqs[0].at) >= Duration::from_millis(1900));
     assert_eq!(
         sample(&metrics(&state), "backstop_source_up", &LABELS),
@@ -221,30 +388,113 @@ async fn rate_limited_waits_reset_before_the_next_call() {
 }
 
 #[tokio::test]
-async fn malformed_json_and_a_hang_count_parse_and_timeout() {
+async fn server_errors_are_retried_with_backoff_other_4xx_are_not() {
     let fake = FakeHttp::scripted(vec![
-        Reply::new(200, GOOD),
-        Reply::new(200, r#"{"backups": [ {"status": "COMPLETED""#),
         Reply::new(500, r#"{"message":"Failed to get backups"}"#),
-        Reply::hang(),
+        Reply::new(503, "upstream unavailable"),
+        Reply::new(200, GOOD),
     ])
     .await;
     let state = state();
-    let src = source(&fake, Duration::from_millis(300));
+    let src = source(&fake, Duration::from_secs(5));
+    // Status and health then get GOOD (not their shape): parse errors, the backups poll is fine.
+    src.poll_once(&state).await.expect("third attempt succeeds");
+    let reqs = fake.requests();
+    assert!(reqs.len() >= 3);
+    let gap = |i: usize| reqs[i].at.duration_since(reqs[i - 1].at);
+    assert!(gap(1) >= Duration::from_millis(100), "{:?}", gap(1));
+    assert!(gap(2) >= Duration::from_millis(200), "{:?}", gap(2));
+    assert!(gap(2) <= Duration::from_millis(2000), "{:?}", gap(2));
+    assert_eq!(
+        errors(&state, ErrorKind::Http),
+        0,
+        "a retried success is no error"
+    );
+    assert_eq!(
+        sample(&metrics(&state), "backstop_source_up", &LABELS),
+        Some(1.0)
+    );
+
+    // Three 5xx in a row: the poll fails after two retries.
+    let fake = FakeHttp::scripted(vec![Reply::new(502, "{}")]).await;
+    let state = self::state();
+    let err = source(&fake, Duration::from_secs(5))
+        .poll_once(&state)
+        .await
+        .expect_err("502");
+    assert_eq!(err.kind(), ErrorKind::Http);
+    let backups = format!("/v1/projects/{REF}/database/backups");
+    let tries = fake.requests().iter().filter(|r| r.path == backups).count();
+    assert_eq!(tries, 3);
+
+    // A 400 is not retried, and carries the API's message.
+    let fake = FakeHttp::scripted(vec![Reply::new(400, r#"{"message":"bad ref"}"#)]).await;
+    let state = self::state();
+    let err = source(&fake, Duration::from_secs(5))
+        .poll_once(&state)
+        .await
+        .expect_err("400");
+    assert_eq!(err.kind(), ErrorKind::Http);
+    assert!(err.to_string().contains("bad ref"), "{err}");
+    let tries = fake.requests().iter().filter(|r| r.path == backups).count();
+    assert_eq!(tries, 1);
+}
+
+#[tokio::test]
+async fn malformed_json_a_hang_and_a_slow_body() {
+    let (fake, _) = fake_api(live_project()).await;
+    let cfg = config_for(&fake.url());
+    let src = source_at(&cfg, Duration::from_millis(800));
+    let state = state();
     src.poll_once(&state).await.expect("good");
+    fake.with(REF, |p| {
+        p.fault = Some(Fault::Slow(Duration::from_millis(300)))
+    });
+    src.poll_once(&state)
+        .await
+        .expect("a slow body within the timeout is fine");
+    fake.with(REF, |p| p.fault = Some(Fault::Malformed));
     let e = src.poll_once(&state).await.expect_err("malformed");
     assert_eq!(e.kind(), ErrorKind::Parse);
-    let e = src.poll_once(&state).await.expect_err("500");
-    assert_eq!(e.kind(), ErrorKind::Http);
+    fake.with(REF, |p| p.fault = Some(Fault::Hang));
     let e = src.poll_once(&state).await.expect_err("hang");
     assert_eq!(e.kind(), ErrorKind::Timeout);
-    for kind in [ErrorKind::Parse, ErrorKind::Http, ErrorKind::Timeout] {
-        assert_eq!(errors(&state, kind), 1, "{kind:?}");
-    }
+    fake.with(REF, |p| p.fault = Some(Fault::Slow(Duration::from_secs(3))));
+    let e = src.poll_once(&state).await.expect_err("too slow");
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert_eq!(errors(&state, ErrorKind::Parse), 1);
+    assert_eq!(errors(&state, ErrorKind::Timeout), 2);
     let snap = state.load();
     let src_state = snap.ventures[0].source.as_ref().expect("source");
     assert_eq!(src_state.up, Some(false));
     assert_eq!(src_state.backups.len(), 2, "the last good backups stay");
+}
+
+#[tokio::test]
+async fn a_failing_health_call_keeps_the_last_value() {
+    let (fake, src) = fake_api(live_project()).await;
+    let state = state();
+    src.poll_once(&state).await.expect("poll");
+    let polled = supabase_state(&state).status_polled;
+    fake.with(REF, |p| {
+        p.health_fault = Some((
+            500,
+            r#"{"message":"Failed to retrieve project's service health status"}"#.into(),
+        ));
+        p.status = ["RESTORING".to_string()].into();
+    });
+    src.poll_once(&state)
+        .await
+        .expect("source_up follows the backups call");
+    let sb = supabase_state(&state);
+    assert_eq!(sb.db_health.as_deref(), Some("ACTIVE_HEALTHY"), "kept");
+    assert_eq!(sb.project_status.as_deref(), Some("RESTORING"));
+    assert_eq!(sb.status_polled, polled, "moves only when both answered");
+    assert_eq!(errors(&state, ErrorKind::Http), 1);
+    assert_eq!(
+        sample(&metrics(&state), "backstop_source_up", &LABELS),
+        Some(1.0)
+    );
 }
 
 /// The project-level calls against the fake Management API: status, health, schedule (read

@@ -4,14 +4,14 @@
 //! The token only ever goes into the `Authorization` header: errors carry the call's name and
 //! status, never the URL's headers, and reqwest errors are stripped of their URL.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::NaiveTime;
 
 use super::parse::{parse_backups, SupabaseBackups};
 use super::project;
-use super::ratelimit::{RateHeaders, RateLimiter};
+use super::ratelimit::{Priority, RateHeaders, RateLimiter};
 use crate::config::SupabaseConfig;
 use crate::secret::Secret;
 use crate::sources::error::cap;
@@ -53,13 +53,8 @@ impl SupabaseClient {
         limiter: SharedLimiter,
         timeout: Duration,
     ) -> Result<Self, SourceError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .build()
-            .map_err(|e| request_error(e, "Supabase client"))?;
         Ok(Self {
-            http,
+            http: shared_http()?,
             base: cfg.api_url.trim_end_matches('/').to_owned(),
             project_ref: cfg.project_ref.clone(),
             token: cfg.token.clone(),
@@ -79,7 +74,13 @@ impl SupabaseClient {
     /// `status` of `GET /v1/projects/{ref}` (`ACTIVE_HEALTHY`, `RESTORING`, …).
     pub async fn project_status(&self) -> Result<String, SourceError> {
         let body = self
-            .call(reqwest::Method::GET, "", None, "Supabase GET project")
+            .call_as(
+                Priority::Low,
+                reqwest::Method::GET,
+                "",
+                None,
+                "Supabase GET project",
+            )
             .await?;
         project::parse_project_status(&body)
     }
@@ -87,7 +88,8 @@ impl SupabaseClient {
     /// The `db` service's status from `GET /v1/projects/{ref}/health?services=db`.
     pub async fn db_health(&self) -> Result<String, SourceError> {
         let body = self
-            .call(
+            .call_as(
+                Priority::Low,
                 reqwest::Method::GET,
                 "/health?services=db",
                 None,
@@ -162,11 +164,26 @@ impl SupabaseClient {
         body: Option<serde_json::Value>,
         what: &'static str,
     ) -> Result<Vec<u8>, SourceError> {
-        self.wait_for_permit().await;
+        self.call_as(Priority::High, method, path, body, what).await
+    }
+
+    /// [`Self::call`] with a priority: low calls (status, health) wait while high ones wait.
+    async fn call_as(
+        &self,
+        priority: Priority,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        what: &'static str,
+    ) -> Result<Vec<u8>, SourceError> {
+        self.wait_for_permit(priority).await;
+        // Counts the call as in flight until it is answered, failed or cancelled.
+        let _in_flight = InFlight(&self.limiter);
         let url = format!("{}/v1/projects/{}{}", self.base, self.project_ref, path);
         let mut req = self
             .http
             .request(method, url)
+            .timeout(self.timeout)
             .bearer_auth(self.token.expose())
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(body) = body {
@@ -206,14 +223,25 @@ impl SupabaseClient {
         body
     }
 
-    async fn wait_for_permit(&self) {
+    async fn wait_for_permit(&self, priority: Priority) {
+        let mut queued = Queued {
+            limiter: &self.limiter,
+            waiting: false,
+        };
         loop {
-            let permit = self.lock().permit(Instant::now());
+            let permit = self
+                .lock()
+                .permit_as(Instant::now(), priority, &mut queued.waiting);
             match permit {
                 Ok(()) => return,
                 Err(wait) => tokio::time::sleep(wait).await,
             }
         }
+    }
+
+    /// The token's shared limiter (the poller reads the rate and the number of projects).
+    pub fn limiter(&self) -> &SharedLimiter {
+        &self.limiter
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, RateLimiter> {
@@ -230,6 +258,50 @@ impl SupabaseClient {
             }
         } else {
             request_error(e, what)
+        }
+    }
+}
+
+/// One HTTP client (connection pool, TLS roots) for every project: building one per project
+/// costs tens of milliseconds each, seconds for a thousand. The whole-request timeout is set per
+/// request (it bounds the connect as well).
+fn shared_http() -> Result<reqwest::Client, SourceError> {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    if let Some(http) = HTTP.get() {
+        return Ok(http.clone());
+    }
+    let http = reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .build()
+        .map_err(|e| request_error(e, "Supabase client"))?;
+    Ok(HTTP.get_or_init(|| http).clone())
+}
+
+fn lock_limiter(limiter: &SharedLimiter) -> std::sync::MutexGuard<'_, RateLimiter> {
+    limiter
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A permitted call in flight; dropping it tells the limiter the call is over.
+struct InFlight<'a>(&'a SharedLimiter);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock_limiter(self.0).done();
+    }
+}
+
+/// A caller waiting for a permit; dropping it (a cancelled poll) leaves the queue.
+struct Queued<'a> {
+    limiter: &'a SharedLimiter,
+    waiting: bool,
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        if self.waiting {
+            lock_limiter(self.limiter).stop_waiting(&mut self.waiting);
         }
     }
 }

@@ -11,7 +11,11 @@
 //! - [`desired`]: pure drift of the schedule and PITR add-on from `desired_*`.
 //! - [`desired_poll`]: the slow periodic read of those settings, published as drift.
 //! - [`apply`] and [`apply_report`]: `backstop supabase apply`.
+//! - [`retry`]: which failed calls are tried again, after what backoff.
+//! - [`window`]: the PITR window from `physical_backup_data`.
+//! - [`activity`]: idle database or failing archive, from an endpoint's WAL position.
 
+pub mod activity;
 pub mod apply;
 pub mod apply_report;
 pub mod client;
@@ -23,8 +27,10 @@ pub mod parse;
 pub mod poller;
 pub mod project;
 pub mod ratelimit;
+pub mod retry;
+pub mod window;
 
 pub use client::{SharedLimiter, SupabaseClient};
 pub use parse::{parse_backups, SupabaseBackups};
 pub use poller::SupabaseSource;
-pub use ratelimit::{RateHeaders, RateLimiter};
+pub use ratelimit::{Priority, RateHeaders, RateLimiter};

@@ -12,8 +12,8 @@
 //!   next status, the last one repeats), the `db` health, the schedule (at most 3 changes per
 //!   24 h, `402` without the entitlement), the PITR add-on, restore-pitr (integer target only,
 //!   `400 PITR is not enabled for this project.` without PITR, `400` outside the window; on `201`
-//!   the status script becomes the project's `after_restore`), and a [`Fault`] for the backups
-//!   call (status, malformed JSON, a hang, a slow body).
+//!   the status script becomes the project's `after_restore`), a [`Fault`] for the backups
+//!   call (status, malformed JSON, a hang, a slow body) and an error answer for `/health`.
 
 #![allow(dead_code)]
 
@@ -98,6 +98,8 @@ pub struct FakeProject {
     pub restores: Vec<serde_json::Value>,
     /// What the backups call does instead of answering normally.
     pub fault: Option<Fault>,
+    /// An error status and body `/health` answers instead (`None` = normal).
+    pub health_fault: Option<(u16, String)>,
 }
 
 impl Default for FakeProject {
@@ -120,6 +122,7 @@ impl Default for FakeProject {
             pitr_addon: None,
             restores: Vec::new(),
             fault: None,
+            health_fault: None,
         }
     }
 }
@@ -418,6 +421,9 @@ async fn health(
             .collect();
         if services.is_empty() {
             return (400, r#"{"message":"services is required"}"#.into());
+        }
+        if let Some((status, body)) = &p.health_fault {
+            return (*status, body.clone());
         }
         let list: Vec<serde_json::Value> = services
             .iter()
