@@ -19,6 +19,50 @@ pub fn source_deadline(timeout: Duration) -> Duration {
     timeout.saturating_mul(3) + Duration::from_secs(1)
 }
 
+/// The bound on one Supabase poll: three calls under the client's request timeout, plus
+/// retries of the backups call.
+pub const SUPABASE_DEADLINE: Duration = Duration::from_secs(120);
+
+/// One poll of a Supabase source (backups, status, health), bounded by [`SUPABASE_DEADLINE`].
+fn supabase_poll(
+    name: &str,
+    cfg: &crate::config::SupabaseConfig,
+    limiters: &mut crate::sources::Limiters,
+    state: &SharedState,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let limiter = limiters.for_token(&cfg.token);
+    let source = match crate::sources::supabase::SupabaseSource::new(name, cfg, limiter) {
+        Ok(source) => source,
+        Err(e) => {
+            tracing::error!(venture = %name, error = %e, "cannot build the Supabase client");
+            return None;
+        }
+    };
+    let (state, name) = (state.clone(), name.to_owned());
+    Some(tokio::spawn(async move {
+        // A failed poll is recorded in the snapshot (`up = false`, error kind).
+        if tokio::time::timeout(SUPABASE_DEADLINE, source.poll_once(&state))
+            .await
+            .is_err()
+        {
+            timed_out(&state, &name, "supabase", SUPABASE_DEADLINE);
+        }
+    }))
+}
+
+/// Records a source poll that outlived its deadline: source down, one `timeout` error.
+fn timed_out(state: &SharedState, venture: &str, source: &str, after: Duration) {
+    tracing::warn!(venture = %venture, source, after = ?after, "backup source poll timed out");
+    state.update(|s| {
+        if let Some(v) = s.venture_mut(venture) {
+            if let Some(src) = v.source.as_mut() {
+                src.up = Some(false);
+            }
+            v.count_error(ErrorKind::Timeout);
+        }
+    });
+}
+
 /// Polls the endpoints and sources of every venture (or only of `venture`), once.
 pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
     let state = SharedState::new(crate::agent::initial_snapshot(config));
@@ -34,7 +78,13 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
             let _ = crate::postgres::collector::poll_once(&t, &state).await;
         }));
     }
+    let mut limiters =
+        crate::sources::Limiters::with_ceiling(config.agent.supabase_max_requests_per_min);
     for v in config.ventures.iter().filter(|v| wanted(&v.name)) {
+        if let Some(BackupsConfig::Supabase(cfg)) = v.backups.as_ref() {
+            tasks.extend(supabase_poll(&v.name, cfg, &mut limiters, &state));
+            continue;
+        }
         let Some(BackupsConfig::PgBackRest(cfg)) = v.backups.as_ref() else {
             continue;
         };
@@ -48,16 +98,7 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
                 .await
                 .is_err()
             {
-                tracing::warn!(venture = %name, source = "pgbackrest", after = ?deadline,
-                    "backup source poll timed out");
-                state.update(|s| {
-                    if let Some(v) = s.venture_mut(&name) {
-                        if let Some(src) = v.source.as_mut() {
-                            src.up = Some(false);
-                        }
-                        v.count_error(ErrorKind::Timeout);
-                    }
-                });
+                timed_out(&state, &name, "pgbackrest", deadline);
             }
         }));
     }

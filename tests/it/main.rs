@@ -12,6 +12,7 @@ mod retention;
 mod store;
 mod supabase;
 mod supabase_apply;
+mod supabase_check;
 mod supabase_retention;
 mod supabase_scale;
 mod telemetry;
