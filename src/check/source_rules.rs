@@ -73,13 +73,26 @@ pub fn source_rules(v: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
         }
         None => {}
     }
-    let unmet = unmet_rules(src);
+    // A rule the Supabase plan cannot meet has its own finding (`retention_unmeetable`).
+    let unmeetable: Vec<&str> = src
+        .supabase
+        .as_ref()
+        .map(|s| s.unmeetable.iter().map(|u| u.rule.as_str()).collect())
+        .unwrap_or_default();
+    let unmet: Vec<String> = unmet_rules(src)
+        .into_iter()
+        .filter(|u| !unmeetable.iter().any(|r| u.starts_with(&format!("{r}:"))))
+        .collect();
     if !unmet.is_empty() {
         push(
             "retention_unmet",
             Severity::Warning,
             format!("retention unmet: {}", unmet.join(", ")),
-            "keep backups longer (pgBackRest repo-retention-full/diff) or take the missing backups; `backstop backups --venture <venture>` lists the verdicts",
+            if src.supabase.is_some() {
+                "the missing days had no completed daily backup and no PITR coverage: check the project's backups in the dashboard; `backstop backups --venture <venture>` lists the restore points"
+            } else {
+                "keep backups longer (pgBackRest repo-retention-full/diff) or take the missing backups; `backstop backups --venture <venture>` lists the verdicts"
+            },
         );
     }
     if let Some(w) = &src.window {
@@ -206,6 +219,52 @@ mod tests {
             .into_iter()
             .map(|f| (f.rule, f.severity))
             .collect()
+    }
+
+    #[test]
+    fn a_rule_the_supabase_plan_cannot_meet_is_not_also_unmet() {
+        let mut v = healthy();
+        let src = v.source.as_mut().expect("source");
+        src.retention = vec![
+            crate::retention::RuleStatus {
+                rule: "monthly",
+                required: 12,
+                kept: 1,
+            },
+            crate::retention::RuleStatus {
+                rule: "daily",
+                required: 7,
+                kept: 5,
+            },
+        ];
+        src.supabase = Some(crate::state::SupabaseState {
+            unmeetable: vec![crate::state::UnmeetableRule {
+                rule: "monthly".into(),
+                reason: "12 monthly restore points need 11 months of history".into(),
+            }],
+            ..Default::default()
+        });
+        let findings = source_rules(&v, now());
+        let unmet: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.rule == "retention_unmet")
+            .collect();
+        assert_eq!(unmet.len(), 1, "{findings:?}");
+        assert!(
+            unmet[0].message.contains("daily: 5 of 7"),
+            "{}",
+            unmet[0].message
+        );
+        assert!(
+            !unmet[0].message.contains("monthly"),
+            "{}",
+            unmet[0].message
+        );
+        assert!(
+            !unmet[0].action.contains("pgBackRest"),
+            "{}",
+            unmet[0].action
+        );
     }
 
     #[test]

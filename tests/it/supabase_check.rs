@@ -50,7 +50,9 @@ async fn check(project: FakeProject, objectives: &str) -> (Vec<String>, i32, Str
         .filter_map(|f| f["rule"].as_str().map(str::to_owned))
         .collect();
     assert!(
-        fake.calls().iter().any(|c| c.path.ends_with("/database/backups")),
+        fake.calls()
+            .iter()
+            .any(|c| c.path.ends_with("/database/backups")),
         "check polled the backups"
     );
     (rules, out.status.code().expect("exit code"), text)
@@ -70,7 +72,10 @@ async fn check_polls_the_project_and_names_what_is_wrong() {
         "source_down",
         "source_auth",
     ] {
-        assert!(!rules.iter().any(|r| r == bad), "{bad} in {rules:?}: {text}");
+        assert!(
+            !rules.iter().any(|r| r == bad),
+            "{bad} in {rules:?}: {text}"
+        );
     }
     assert!(!text.contains(TOKEN), "token in output: {text}");
 
@@ -84,5 +89,8 @@ async fn check_polls_the_project_and_names_what_is_wrong() {
             "{expected} missing from {rules:?}: {text}"
         );
     }
-    assert!(code2 > code || code2 == 2, "exit {code2} after {code}: {text}");
+    assert!(
+        code2 > code || code2 == 2,
+        "exit {code2} after {code}: {text}"
+    );
 }
