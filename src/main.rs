@@ -73,6 +73,7 @@ async fn dispatch(command: Command, config: Config) -> u8 {
         }
         Command::Retention(args) => retention(&args),
         Command::Recover(args) => backstop::recover::run(&config, &args).await,
+        Command::Drill(args) => backstop::drill::command::run(&config, &args).await,
         Command::Demo(args) => match backstop::demo::run(&config, &args).await {
             Ok(()) => 0,
             Err(e) => fail(&e),

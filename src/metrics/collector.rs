@@ -19,7 +19,7 @@ use crate::state::{Role, SharedState, Snapshot, VentureState};
 /// Outcomes of `backstop_failovers_total`.
 pub const FAILOVER_OUTCOMES: [&str; 3] = ["completed", "refused", "failed"];
 /// Outcomes of `backstop_drill_runs_total`.
-pub const DRILL_OUTCOMES: [&str; 3] = ["passed", "failed", "aborted"];
+pub use crate::state::DRILL_OUTCOMES;
 
 /// Encodes the [`Snapshot`] held by a [`SharedState`] on every scrape.
 #[derive(Debug, Clone)]
@@ -134,6 +134,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
     super::source::encode(enc, snap)?;
     super::pitr::encode(enc, snap)?;
     super::verification::encode(enc, snap)?;
+    super::drill::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
     venture_counters(
         enc,
@@ -160,7 +161,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         "DR drill runs by outcome since the agent started.",
         "outcome",
         &DRILL_OUTCOMES,
-        |_, _| 0,
+        |v, i| v.drill.runs[i],
     )?;
     if !snap.ventures.is_empty() {
         let mut family = enc.encode_descriptor(
@@ -172,7 +173,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         for v in &snap.ventures {
             family
                 .encode_family(&[("venture", v.name.as_str())])?
-                .encode_counter::<NoLabelSet, _, u64>(&0u64, None)?;
+                .encode_counter::<NoLabelSet, _, u64>(&v.drill.missed_runs, None)?;
         }
     }
     Ok(())

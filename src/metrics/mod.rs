@@ -24,6 +24,7 @@
 mod collector;
 #[cfg(test)]
 mod doc_sync;
+mod drill;
 mod endpoint;
 mod family;
 mod format;
