@@ -481,7 +481,13 @@ async fn run_phases(
         Err(e) => Err(e),
     };
     if let Err(e) = restored {
-        let text = e.to_string();
+        // recover's advice to remove the directory does not apply: the drill removes it.
+        let text = match e {
+            DrillError::Recover(crate::recover::RecoverError::Restore(source)) => {
+                source.to_string()
+            }
+            other => other.to_string(),
+        };
         progress.step("restore", began.elapsed(), false, text.clone());
         return Err(Failure::new(format!("restore failed: {text}"), Some(text)));
     }

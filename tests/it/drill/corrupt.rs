@@ -39,12 +39,28 @@ async fn a_corrupted_backup_fails_the_drill_with_a_readable_cause() {
         .and_then(|f| f.set_len(len / 2))
         .expect("truncate");
 
+    // No retries of the failing file (pgBackRest's default waits 15 s before its second try).
+    let conf = std::fs::read_to_string(&s.st.conf).expect("conf");
+    std::fs::write(
+        &s.st.conf,
+        conf.replace("[global]\n", "[global]\njob-retry=0\n"),
+    )
+    .expect("conf");
+
     let (code, json, err) = s.drill(&[]);
     assert_eq!(code, Some(2), "{json:#}\n{err}");
     assert_eq!(json["outcome"], "failed", "{json:#}");
     let reason = json["reason"].as_str().expect("reason");
     eprintln!("corrupted backup: {reason}");
-    assert!(reason.starts_with("restore failed: "), "{reason}");
+    assert!(
+        reason.starts_with("restore failed: pgbackrest restore exited"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("does not match expected checksum"),
+        "{reason}"
+    );
+    assert!(!reason.contains("remove it before retrying"), "{reason}");
     assert!(json["rto_seconds"].is_null() && json["rpo_seconds"].is_null());
     let failed: Vec<_> = json["steps"]
         .as_array()
