@@ -14,7 +14,7 @@ async fn sigkill_mid_drill_is_cleaned_up_and_recorded_aborted_at_the_next_start(
         .exec("CREATE TABLE big (n int, pad text); INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 150000) g")
         .await
         .expect("write");
-    super::archive_now(&s.st).await;
+    s.st.archive_now().await;
     s.st.cluster.stop().await.expect("stop the source");
 
     let mut child = s

@@ -8,7 +8,6 @@ mod pitr;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use crate::harness::pgbackrest::{stanza, text, Stanza};
 use crate::harness::{self};
@@ -128,29 +127,6 @@ impl Setup {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Switches WAL on the cluster and waits until the segment is archived.
-pub async fn archive_now(st: &Stanza) {
-    let client = st.cluster.client().await.expect("connect");
-    let switched: String = client
-        .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
-        .await
-        .expect("switch")
-        .get(0);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let last: Option<String> = client
-            .query_one("SELECT last_archived_wal FROM pg_stat_archiver", &[])
-            .await
-            .expect("archiver")
-            .get(0);
-        if last.as_deref().is_some_and(|l| l >= switched.as_str()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{switched} was not archived");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Processes whose command line mentions `path` (a leftover postmaster).

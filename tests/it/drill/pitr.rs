@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 
-use super::{archive_now, setup};
+use super::setup;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_drill_to_a_point_in_time_restores_exactly_the_rows_before_it() {
@@ -33,7 +33,7 @@ async fn a_drill_to_a_point_in_time_restores_exactly_the_rows_before_it() {
         .await
         .expect("batch 2");
     agent.shutdown().await.expect("agent stops");
-    archive_now(&s.st).await;
+    s.st.archive_now().await;
     // A quiet repository: only the drill could change it now.
     let mut s = s;
     s.st.cluster.stop().await.expect("stop the source");
