@@ -62,6 +62,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                     .collect(),
                 source: v.backups.as_ref().map(|b| SourceState::new(b.kind())),
                 errors: Default::default(),
+                drill: Default::default(),
             })
             .collect(),
     }
@@ -102,6 +103,8 @@ pub struct RunningAgent {
     pub store: crate::store::Store,
     /// Notifications to the configured receivers.
     pub notifier: crate::notify::Notifier,
+    /// What DR drills need (for the scheduler and the API): config, store, state, single flight.
+    pub drills: crate::drill::DrillContext,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     recorder: JoinHandle<()>,
@@ -162,6 +165,16 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.extend(crate::sources::spawn_sources(config, &state, &stopped));
     tasks.extend(crate::sources::start_verifiers(config, &state, &store, &stopped).await);
+    tasks.extend(crate::drill::heartbeat::spawn_heartbeats(
+        config, &state, &stopped,
+    ));
+    let drills = crate::drill::DrillContext {
+        config: std::sync::Arc::new(config.clone()),
+        store: store.clone(),
+        state: state.clone(),
+        runner: crate::drill::DrillRunner::new(config.agent.max_concurrent_drills),
+    };
+    tasks.push(tokio::spawn(crate::drill::record::start(drills.clone())));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(
         store.clone(),
@@ -204,6 +217,7 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         state,
         store,
         notifier,
+        drills,
         stop,
         tasks,
         recorder,

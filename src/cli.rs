@@ -53,6 +53,9 @@ pub enum Command {
         #[command(subcommand)]
         command: SupabaseCommand,
     },
+    /// Run a DR drill now: restore into a scratch cluster, replay, validate, measure RTO and RPO,
+    /// record it, remove the cluster. Exit 0 passed, 2 failed or aborted, 1 refused.
+    Drill(DrillArgs),
     /// Configuration commands.
     Config {
         /// What to do with the configuration.
@@ -112,6 +115,20 @@ pub struct RecoverArgs {
     /// After the restore, start the cluster on a free local port and wait until it is promoted.
     #[arg(long, requires = "execute")]
     pub start: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `backstop drill`.
+#[derive(Debug, clap::Args)]
+pub struct DrillArgs {
+    /// The venture to drill.
+    #[arg(long, value_name = "V")]
+    pub venture: String,
+    /// Restore this point in time instead of the configured target: RFC 3339 or relative (-15m).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub to: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -289,6 +306,19 @@ mod tests {
         };
         assert_eq!(args.venture, "shop");
         assert!(args.dry_run && !args.json);
+        let cli = Cli::try_parse_from([
+            "backstop",
+            "drill",
+            "--venture",
+            "acme",
+            "--to=-15m",
+            "--json",
+        ])
+        .expect("parses");
+        let Command::Drill(args) = cli.command else {
+            panic!("drill")
+        };
+        assert_eq!((args.to.as_deref(), args.json), (Some("-15m"), true));
         let cli = Cli::try_parse_from(["backstop", "config", "check"]).expect("parses");
         assert!(matches!(
             cli.command,

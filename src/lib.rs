@@ -10,7 +10,7 @@
 //! backups against a GFS policy (restic-compatible, pure); [`sources`] polls backup sources;
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
 //! (PagerDuty, Slack, webhooks); [`inspect`] answers `backstop pitr` and `backstop backups` for
-//! one venture; [`recover`] plans and carries out point-in-time recoveries; [`store`] keeps
+//! one venture; [`drill`] runs DR drills into scratch clusters; [`recover`] plans and carries out point-in-time recoveries; [`store`] keeps
 //! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`agent`] wires
 //! it all.
 #![deny(missing_docs)]
@@ -20,6 +20,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod drill;
 pub mod error;
 pub mod http;
 pub mod inspect;

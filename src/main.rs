@@ -76,6 +76,7 @@ async fn dispatch(command: Command, config: Config) -> u8 {
         Command::Supabase {
             command: SupabaseCommand::Apply(args),
         } => backstop::sources::supabase::apply::run(&config, &args).await,
+        Command::Drill(args) => backstop::drill::command::run(&config, &args).await,
         Command::Demo(args) => match backstop::demo::run(&config, &args).await {
             Ok(()) => 0,
             Err(e) => fail(&e),

@@ -15,12 +15,14 @@ use chrono::{DateTime, Utc};
 use crate::error::ErrorKind;
 
 mod backups;
+mod drill;
 mod supabase;
 
 pub use backups::{
     ArchiveListing, ArchiveRange, ArchivedFile, BackupFailure, BackupRecord, BackupStatus,
     BackupType, RepoDatabase,
 };
+pub use drill::{DrillState, DRILL_OUTCOMES};
 pub use supabase::{SupabaseState, UnmeetableRule};
 
 /// Shared, lock-free handle to the current [`Snapshot`].
@@ -133,6 +135,8 @@ pub struct VentureState {
     pub source: Option<SourceState>,
     /// Cumulative pipeline errors by kind (`backstop_errors_total`).
     pub errors: BTreeMap<ErrorKind, u64>,
+    /// DR drill results (`backstop_drill_*`).
+    pub drill: DrillState,
 }
 
 impl VentureState {

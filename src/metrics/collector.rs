@@ -19,7 +19,7 @@ use crate::state::{Role, SharedState, Snapshot, VentureState};
 /// Outcomes of `backstop_failovers_total`.
 pub const FAILOVER_OUTCOMES: [&str; 3] = ["completed", "refused", "failed"];
 /// Outcomes of `backstop_drill_runs_total`.
-pub const DRILL_OUTCOMES: [&str; 3] = ["passed", "failed", "aborted"];
+pub use crate::state::DRILL_OUTCOMES;
 
 /// Encodes the [`Snapshot`] held by a [`SharedState`] on every scrape.
 #[derive(Debug, Clone)]
@@ -137,6 +137,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
     super::verification::encode(enc, snap)?;
     super::drift::encode(enc, snap)?;
     super::poll_interval::encode(enc, snap)?;
+    super::drill::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
     venture_counters(
         enc,
@@ -163,7 +164,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         "DR drill runs by outcome since the agent started.",
         "outcome",
         &DRILL_OUTCOMES,
-        |_, _| 0,
+        |v, i| v.drill.runs[i],
     )?;
     if !snap.ventures.is_empty() {
         let mut family = enc.encode_descriptor(
@@ -175,7 +176,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         for v in &snap.ventures {
             family
                 .encode_family(&[("venture", v.name.as_str())])?
-                .encode_counter::<NoLabelSet, _, u64>(&0u64, None)?;
+                .encode_counter::<NoLabelSet, _, u64>(&v.drill.missed_runs, None)?;
         }
     }
     Ok(())

@@ -25,6 +25,7 @@ mod collector;
 #[cfg(test)]
 mod doc_sync;
 mod drift;
+mod drill;
 mod endpoint;
 mod family;
 mod format;

@@ -10,9 +10,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::error::ErrorKind;
 use crate::state::{
     AgentState, ArchiveListing, ArchiveRange, ArchivedFile, ArchiverStats, BackupFailure,
-    BackupRecord, BackupStatus, BackupType, EndpointObservation, EndpointState, HistogramState,
-    Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind, SourceState,
-    Timed, VentureState, VerificationState, WalReceiver,
+    BackupRecord, BackupStatus, BackupType, DrillState, EndpointObservation, EndpointState,
+    HistogramState, Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind,
+    SourceState, Timed, VentureState, VerificationState, WalReceiver,
 };
 
 /// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
@@ -51,6 +51,15 @@ fn venture(i: usize, now: DateTime<Utc>) -> VentureState {
         ],
         source: Some(source(i, now)),
         errors,
+        drill: DrillState {
+            last_run: Some(now - TimeDelta::days(20)),
+            last_success: Some(now - TimeDelta::days(20)),
+            last_outcome_ok: Some(true),
+            rto_seconds: Some(1800.0 + i as f64),
+            rpo_seconds: Some(7.5),
+            runs: [1, 0, 0],
+            missed_runs: 0,
+        },
     }
 }
 

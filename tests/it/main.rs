@@ -5,6 +5,7 @@ mod agent;
 mod cli;
 mod collector;
 mod connect;
+mod drill;
 mod harness;
 mod notify;
 mod pgbackrest;

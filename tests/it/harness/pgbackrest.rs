@@ -140,6 +140,32 @@ impl Stanza {
         assert!(out.status.success(), "backup --type={kind}: {}", text(&out));
     }
 
+    /// Switches WAL on the cluster and waits until the segment is archived.
+    pub async fn archive_now(&self) {
+        let client = self.cluster.client().await.expect("connect");
+        let switched: String = client
+            .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
+            .await
+            .expect("switch")
+            .get(0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let last: Option<String> = client
+                .query_one("SELECT last_archived_wal FROM pg_stat_archiver", &[])
+                .await
+                .expect("archiver")
+                .get(0);
+            if last.as_deref().is_some_and(|l| l >= switched.as_str()) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{switched} was not archived"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// `pgbackrest info --output=json`, parsed.
     pub fn info(&self) -> serde_json::Value {
         let out = self.run(&["info", "--output=json"]);

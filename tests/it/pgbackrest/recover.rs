@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
 
@@ -69,26 +69,7 @@ async fn recover_restores_exactly_to_the_target_without_touching_the_repository(
     db.exec("INSERT INTO rows SELECT 2, generate_series(1, 50)")
         .await
         .expect("batch 2");
-    let client = db.client().await.expect("connect");
-    let switched: String = client
-        .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
-        .await
-        .expect("switch")
-        .get(0);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let last: Option<String> = client
-            .query_one("SELECT last_archived_wal FROM pg_stat_archiver", &[])
-            .await
-            .expect("archiver")
-            .get(0);
-        if last.as_deref().is_some_and(|l| l >= switched.as_str()) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{switched} was not archived");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    drop(client);
+    st.archive_now().await;
     // Nothing may reach the repository but what the recovery would write: stop production.
     st.cluster.stop().await.expect("stop the primary");
 

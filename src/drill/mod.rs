@@ -1,0 +1,99 @@
+//! DR drills (DESIGN.md §8): restore a pgBackRest backup or a point in time into a scratch
+//! cluster under `scratch_dir`, wait for replay, validate, measure RTO and RPO, record the result,
+//! and always remove the cluster.
+//!
+//! - [`heartbeat`]: the `[ventures.heartbeat]` writer on the primary (makes RPO measured).
+//! - [`target`]: which point a drill restores: latest, `--to TIME`, or random inside the window (pure).
+//! - [`measure`]: RTO and RPO exactly as DESIGN.md §8 defines them (pure).
+//! - [`scratch`]: the drill directory under `scratch_dir/drills`, its locks, stopping and removing it.
+//! - [`restore`]: `pgbackrest restore --archive-mode=off` as `postgres`, the drill's own settings
+//!   (socket only, own port, no slots), start and wait until promoted.
+//! - [`validate`]: heartbeat, `bt_index_check` on every valid btree index, row counts, assertions.
+//! - [`runner`]: [`run_drill`], single-flight per venture, `max_concurrent_drills`, the timeout.
+//! - [`record`]: the result into the store and the snapshot; the last results loaded at start.
+//! - [`cleanup`]: leftovers of a crash (scratch clusters, `running` records) at the next start.
+//! - [`command`]: `backstop drill --venture V [--to TIME] [--json]`.
+//!
+//! A drill only reads from the source: `pgbackrest restore` and `archive-get` read the
+//! repository, the scratch cluster has `archive_mode = off`, and on the primary only
+//! `SELECT count(*)` of the configured tables runs (for `latest` drills).
+
+pub mod cleanup;
+pub mod command;
+pub mod heartbeat;
+pub mod measure;
+pub mod record;
+pub mod restore;
+pub mod runner;
+pub mod scratch;
+mod sql;
+pub mod target;
+pub mod validate;
+
+pub use runner::{run_drill, DrillContext, DrillOutcome, DrillRunner};
+pub use target::TargetRequest;
+
+use crate::postgres::PgError;
+use crate::recover::RecoverError;
+use crate::store::StoreError;
+
+/// Why a drill could not start, or what broke inside one of its phases.
+#[derive(Debug, thiserror::Error)]
+pub enum DrillError {
+    /// No such venture in the configuration.
+    #[error(
+        "no venture named {0:?} in the configuration; run `backstop config check` to list them"
+    )]
+    UnknownVenture(String),
+    /// The venture's backups are not pgBackRest (Supabase drills are later work).
+    #[error("venture {0:?} has no [ventures.backups] of kind \"pgbackrest\"; physical drills restore pgBackRest stanzas (Supabase logical drills are not implemented yet)")]
+    NotPgBackRest(String),
+    /// `--to` is not a time, or lies outside the recovery window.
+    #[error("{0}")]
+    Target(String),
+    /// Another drill of this venture runs (here or in another process), or too many drills run.
+    #[error("{0}; try again when it has finished")]
+    Busy(String),
+    /// The scratch directory could not be prepared or removed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done, with the path.
+        what: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A restore step (reused from `backstop recover`) failed.
+    #[error("{0}")]
+    Recover(#[from] RecoverError),
+    /// Talking to the source or the scratch cluster failed.
+    #[error("{0}")]
+    Pg(#[from] PgError),
+    /// The restored data did not validate.
+    #[error("{0}")]
+    Invalid(String),
+    /// The whole drill exceeded `[ventures.drill] timeout`.
+    #[error("the drill did not finish within its timeout of {0:?} ([ventures.drill] timeout); the restore or replay is slower than that: raise the timeout or take more frequent backups")]
+    Timeout(std::time::Duration),
+    /// The store could not be read or written.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
+
+impl DrillError {
+    /// 1 for a refusal or user error (nothing ran), 2 for a failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            DrillError::UnknownVenture(_)
+            | DrillError::NotPgBackRest(_)
+            | DrillError::Target(_) => 1,
+            _ => 2,
+        }
+    }
+
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        DrillError::Io {
+            what: what.into(),
+            source,
+        }
+    }
+}
