@@ -246,6 +246,7 @@ async fn record(
             executed: o.executed,
             outcome: outcome.to_owned(),
             detail: detail.clone(),
+            rto_seconds: None,
         })
         .await?;
     store
