@@ -43,8 +43,9 @@ pub enum Command {
     /// one a line, on stdin; prints keep/remove and the reasons for each, in input order.
     Retention(RetentionArgs),
     /// Plan a point-in-time recovery of a pgBackRest venture (base backup, WAL range, exact
-    /// steps); with --execute --confirm V --target-dir DIR, restore it into DIR. Exit 0 ok,
-    /// 1 refused, 2 failed.
+    /// steps); with --execute --confirm V --target-dir DIR, restore it into DIR. Of a Supabase
+    /// venture: plan restore-pitr; with --execute --confirm V (and allow_in_place_restore),
+    /// restore the project in place and measure the RTO. Exit 0 ok, 1 refused, 2 failed.
     Recover(RecoverArgs),
     /// Configuration commands.
     Config {
@@ -93,7 +94,7 @@ pub struct RecoverArgs {
     /// The recovery target: RFC 3339 (2026-11-27T08:00:00Z) or relative to now (-15m, -2h).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: String,
-    /// Carry the plan out (needs --confirm V and --target-dir DIR).
+    /// Carry the plan out (needs --confirm V; pgBackRest also --target-dir DIR).
     #[arg(long)]
     pub execute: bool,
     /// The venture name again, to confirm --execute.
@@ -108,6 +109,10 @@ pub struct RecoverArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Supabase: how often the project status is polled during the restore (default 5s).
+    /// Hidden: for tests.
+    #[arg(long, hide = true, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    pub status_interval: Option<std::time::Duration>,
 }
 
 /// Arguments of `backstop retention`. Counts: N ≥ 0, or `-1`/`unlimited`; durations: restic's
