@@ -74,7 +74,7 @@ pub enum RecoverError {
     )]
     NotInPlace(&'static str),
     /// A Management API call failed.
-    #[error("the Supabase Management API: {0}; check the venture's token and project_ref (`backstop check`) and try again")]
+    #[error("the Supabase Management API: {0}; check the venture's token, project_ref and api_url (`backstop check`) and try again")]
     SupabaseApi(#[source] SourceError),
     /// Supabase refused restore-pitr (4xx); nothing was changed.
     #[error("Supabase refused the restore: {0}; the project was not changed")]

@@ -80,7 +80,7 @@ pub fn text(o: &InPlaceOutcome) -> String {
     };
     let objective = format_duration(Duration::from_secs_f64(o.rto_objective_seconds));
     out.push_str(&format!(
-        "\nRestored in place: Supabase project {} is ACTIVE_HEALTHY at {}.\n  statuses: {}\n  db health: {}\n  endpoint: {}\n  RTO: {rto:.1}s (request → healthy and probed); objective {objective}: {}\n",
+        "\nRestored in place: Supabase project {} is back at {} and ACTIVE_HEALTHY.\n  statuses: {}\n  db health: {}\n  endpoint: {}\n  RTO: {rto:.1}s (request → healthy and probed); objective {objective}: {}\n",
         o.plan.project_ref,
         rfc3339(o.plan.target),
         o.statuses.join(" → "),
@@ -383,13 +383,17 @@ impl Watch<'_> {
         seen: &mut RestoreWatch,
     ) -> Result<(), RecoverError> {
         let mut last_error = None;
+        let start = Instant::now();
         loop {
             match tokio::time::timeout_at(deadline, self.client.project_status()).await {
                 Ok(Ok(status)) => {
                     let before = seen.statuses.len();
                     let verdict = seen.observe(&status);
                     if seen.statuses.len() != before {
-                        eprintln!("backstop: project status {status}");
+                        eprintln!(
+                            "backstop: project status {status} after {:.1}s",
+                            start.elapsed().as_secs_f64()
+                        );
                     }
                     match verdict {
                         Verdict::Restored => return Ok(()),

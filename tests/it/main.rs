@@ -11,4 +11,5 @@ mod pgbackrest;
 mod retention;
 mod store;
 mod supabase;
+mod supabase_recover;
 mod telemetry;
