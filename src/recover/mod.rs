@@ -77,7 +77,7 @@ pub enum RecoverError {
     #[error("the Supabase Management API: {0}; check the venture's token, project_ref and api_url (`backstop check`) and try again")]
     SupabaseApi(#[source] SourceError),
     /// Supabase refused restore-pitr (4xx); nothing was changed.
-    #[error("Supabase refused the restore: {0}; the project was not changed")]
+    #[error("Supabase refused the restore: {0} — the project was not changed; fix what it says, then run the command again")]
     RestoreRefused(#[source] SourceError),
     /// restore-pitr got no usable answer: it may or may not have started.
     #[error("restore-pitr got no answer: {0}; the restore may have started: check the project's status in the dashboard before retrying")]

@@ -228,13 +228,11 @@ async fn execute(
     let id = store
         .insert_recovery(&record(o, requested_at, &detail))
         .await?;
-    audit(
-        store,
-        o,
-        "warning",
-        &format!("{detail}; the project goes offline"),
-    )
-    .await?;
+    // The recovery row is the record of the request; its audit event is best effort.
+    let request = format!("{detail}; the project goes offline");
+    if let Err(e) = audit(store, o, "warning", &request).await {
+        tracing::warn!(error = %e, "auditing the restore request failed");
+    }
     let (sends, records) = tokio::sync::mpsc::unbounded_channel();
     let notifier = match Notifier::builder(&config.notify).records(sends).build() {
         Ok(n) => Some(n),
