@@ -43,8 +43,9 @@ pub enum Command {
     /// one a line, on stdin; prints keep/remove and the reasons for each, in input order.
     Retention(RetentionArgs),
     /// Plan a point-in-time recovery of a pgBackRest venture (base backup, WAL range, exact
-    /// steps); with --execute --confirm V --target-dir DIR, restore it into DIR. Exit 0 ok,
-    /// 1 refused, 2 failed.
+    /// steps); with --execute --confirm V --target-dir DIR, restore it into DIR. Of a Supabase
+    /// venture: plan restore-pitr; with --execute --confirm V (and allow_in_place_restore),
+    /// restore the project in place and measure the RTO. Exit 0 ok, 1 refused, 2 failed.
     Recover(RecoverArgs),
     /// Supabase project settings: `supabase apply` converges the daily backup schedule to
     /// desired_schedule and reports the PITR add-on against desired_pitr.
@@ -103,7 +104,7 @@ pub struct RecoverArgs {
     /// The recovery target: RFC 3339 (2026-11-27T08:00:00Z) or relative to now (-15m, -2h).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: String,
-    /// Carry the plan out (needs --confirm V and --target-dir DIR).
+    /// Carry the plan out (needs --confirm V; pgBackRest also --target-dir DIR).
     #[arg(long)]
     pub execute: bool,
     /// The venture name again, to confirm --execute.
@@ -118,6 +119,10 @@ pub struct RecoverArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Supabase: how often the project status is polled during the restore (default 5s).
+    /// Hidden: for tests.
+    #[arg(long, hide = true, value_name = "DURATION", value_parser = crate::config::parse_duration)]
+    pub status_interval: Option<std::time::Duration>,
 }
 
 /// Arguments of `backstop drill`.

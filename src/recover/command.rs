@@ -1,5 +1,6 @@
-//! The `backstop recover` command: poll the venture's endpoints (for the WAL segment size) and
-//! its pgBackRest source once, plan, and with
+//! The `backstop recover` command: a Supabase venture goes to [`super::supabase`]; otherwise
+//! poll the venture's endpoints (for the WAL segment size) and its pgBackRest source once,
+//! plan, and with
 //! `--execute` restore; record the plan or the recovery (and an audit event) in the store; print
 //! text or JSON. Returns the exit code: 0 success, 1 refusal or user error, 2 failure.
 
@@ -41,7 +42,20 @@ pub struct RecoverOutcome {
 
 /// Runs the command and prints its result; returns the exit code.
 pub async fn run(config: &Config, args: &RecoverArgs) -> u8 {
-    match recover(config, args).await {
+    if let Some((venture, cfg)) = super::supabase::venture(config, &args.venture) {
+        let result = super::supabase::recover(config, venture, cfg, args).await;
+        return report(args, result, super::supabase::text);
+    }
+    report(args, recover(config, args).await, text)
+}
+
+/// Prints the outcome (text or JSON) or the error; returns the exit code.
+fn report<T: Serialize>(
+    args: &RecoverArgs,
+    result: Result<T, RecoverError>,
+    text: impl Fn(&T) -> String,
+) -> u8 {
+    match result {
         Ok(outcome) => {
             if args.json {
                 match serde_json::to_string_pretty(&outcome) {
@@ -246,6 +260,7 @@ async fn record(
             executed: o.executed,
             outcome: outcome.to_owned(),
             detail: detail.clone(),
+            rto_seconds: None,
         })
         .await?;
     store

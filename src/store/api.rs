@@ -152,6 +152,18 @@ impl Store {
         dispatch!(self.insert_recovery(r.clone()))
     }
 
+    /// Sets the outcome, detail and measured RTO of recovery `id` (recorded when it was
+    /// requested); returns whether such a recovery exists.
+    pub async fn finish_recovery(
+        &self,
+        id: i64,
+        outcome: &str,
+        detail: &str,
+        rto_seconds: Option<f64>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.finish_recovery(id, outcome.to_owned(), detail.to_owned(), rto_seconds))
+    }
+
     /// Recoveries of `venture` requested in `[since, until)`, oldest first.
     pub async fn recoveries(
         &self,

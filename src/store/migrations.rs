@@ -5,13 +5,16 @@
 //! whose recorded version is above the newest script here was written by a newer backstop and
 //! is refused ([`super::StoreError::NewerSchema`]). Never edit a released script: append one.
 //!
+//! Version 2 adds `recoveries.rto_seconds` (the measured RTO of an executed recovery).
+//!
 //! SQLite keeps times as INTEGER microseconds since the Unix epoch (UTC) and days as
 //! `YYYY-MM-DD` text; PostgreSQL uses `timestamptz`, `date` and `jsonb` under schema `backstop`.
 
 use super::StoreError;
 
 /// SQLite migrations, version = index + 1.
-pub(super) const SQLITE: &[&str] = &[r#"
+pub(super) const SQLITE: &[&str] = &[
+    r#"
 CREATE TABLE events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, venture TEXT,
     kind TEXT NOT NULL, severity TEXT NOT NULL, actor TEXT NOT NULL,
@@ -62,10 +65,15 @@ CREATE TABLE sends (
     venture TEXT, event TEXT NOT NULL, action TEXT NOT NULL, severity TEXT NOT NULL,
     outcome TEXT NOT NULL, attempts INTEGER NOT NULL, status INTEGER, error TEXT);
 CREATE INDEX sends_at ON sends (at);
-"#];
+"#,
+    r#"
+ALTER TABLE recoveries ADD COLUMN rto_seconds REAL;
+"#,
+];
 
 /// PostgreSQL migrations (schema `backstop`), version = index + 1.
-pub(super) const POSTGRES: &[&str] = &[r#"
+pub(super) const POSTGRES: &[&str] = &[
+    r#"
 CREATE TABLE backstop.events (
     id bigserial PRIMARY KEY, at timestamptz NOT NULL, venture text,
     kind text NOT NULL, severity text NOT NULL, actor text NOT NULL,
@@ -119,7 +127,11 @@ CREATE TABLE backstop.sends (
 CREATE INDEX sends_at ON backstop.sends (at);
 CREATE TABLE backstop.leases (
     venture text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
-"#];
+"#,
+    r#"
+ALTER TABLE backstop.recoveries ADD COLUMN rto_seconds double precision;
+"#,
+];
 
 /// Which scripts to apply given the version found, or the newer-schema refusal.
 pub(super) fn pending<'a>(

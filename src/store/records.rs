@@ -189,6 +189,8 @@ pub struct RecoveryRecord {
     pub outcome: String,
     /// Details.
     pub detail: String,
+    /// Measured recovery time (request → restored and probed), when it was carried out.
+    pub rto_seconds: Option<f64>,
 }
 
 /// The backup size of a venture on one day (one sample per venture per day).

@@ -14,6 +14,7 @@ mod store;
 mod supabase;
 mod supabase_apply;
 mod supabase_check;
+mod supabase_recover;
 mod supabase_retention;
 mod supabase_scale;
 mod telemetry;

@@ -179,9 +179,9 @@ impl Pg {
             let row = c
                 .client
                 .query_one(
-                    "INSERT INTO backstop.recoveries
-                         (venture, requested_at, target_time, method, executed, outcome, detail)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO backstop.recoveries (venture, requested_at, target_time, method,
+                                                      executed, outcome, detail, rto_seconds)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                     &[
                         &r.venture,
                         &r.requested_at,
@@ -190,6 +190,7 @@ impl Pg {
                         &r.executed,
                         &r.outcome,
                         &r.detail,
+                        &r.rto_seconds,
                     ],
                 )
                 .await?;
@@ -197,6 +198,29 @@ impl Pg {
         }
         .await;
         c.done("recording a recovery", result)
+    }
+
+    pub(in crate::store) async fn finish_recovery(
+        &self,
+        id: i64,
+        outcome: String,
+        detail: String,
+        rto_seconds: Option<f64>,
+    ) -> Result<bool, StoreError> {
+        let c = self.conn().await?;
+        let result = async {
+            let n = c
+                .client
+                .execute(
+                    "UPDATE backstop.recoveries SET outcome = $2, detail = $3, rto_seconds = $4
+                     WHERE id = $1",
+                    &[&id, &outcome, &detail, &rto_seconds],
+                )
+                .await?;
+            Ok(n > 0)
+        }
+        .await;
+        c.done("finishing a recovery", result)
     }
 
     pub(in crate::store) async fn recoveries(
@@ -211,7 +235,7 @@ impl Pg {
                 .client
                 .query(
                     "SELECT id, venture, requested_at, target_time, method, executed, outcome,
-                            detail
+                            detail, rto_seconds
                      FROM backstop.recoveries
                      WHERE venture = $1 AND requested_at >= $2 AND requested_at < $3
                      ORDER BY requested_at, id",
@@ -228,6 +252,7 @@ impl Pg {
                     executed: r.try_get(5)?,
                     outcome: r.try_get(6)?,
                     detail: r.try_get(7)?,
+                    rto_seconds: r.try_get(8)?,
                 })
             });
             Ok(list.collect::<PgResult<_>>()?)

@@ -156,9 +156,9 @@ impl Sqlite {
     ) -> Result<i64, StoreError> {
         self.write("recording a recovery", move |tx| {
             tx.execute(
-                "INSERT INTO recoveries
-                     (venture, requested_at, target_time, method, executed, outcome, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO recoveries (venture, requested_at, target_time, method, executed,
+                                         outcome, detail, rto_seconds)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     r.venture,
                     us(r.requested_at),
@@ -166,10 +166,28 @@ impl Sqlite {
                     r.method,
                     r.executed,
                     r.outcome,
-                    r.detail
+                    r.detail,
+                    r.rto_seconds
                 ],
             )?;
             Ok(tx.last_insert_rowid())
+        })
+        .await
+    }
+
+    pub(in crate::store) async fn finish_recovery(
+        &self,
+        id: i64,
+        outcome: String,
+        detail: String,
+        rto_seconds: Option<f64>,
+    ) -> Result<bool, StoreError> {
+        self.write("finishing a recovery", move |tx| {
+            let n = tx.execute(
+                "UPDATE recoveries SET outcome = ?2, detail = ?3, rto_seconds = ?4 WHERE id = ?1",
+                params![id, outcome, detail, rto_seconds],
+            )?;
+            Ok(n > 0)
         })
         .await
     }
@@ -182,7 +200,8 @@ impl Sqlite {
     ) -> Result<Vec<RecoveryRecord>, StoreError> {
         self.run("listing recoveries", move |c| {
             Ok(c.prepare(
-                "SELECT id, venture, requested_at, target_time, method, executed, outcome, detail
+                "SELECT id, venture, requested_at, target_time, method, executed, outcome, detail,
+                        rto_seconds
                  FROM recoveries WHERE venture = ?1 AND requested_at >= ?2 AND requested_at < ?3
                  ORDER BY requested_at, id",
             )?
@@ -196,6 +215,7 @@ impl Sqlite {
                     executed: r.get(5)?,
                     outcome: r.get(6)?,
                     detail: r.get(7)?,
+                    rto_seconds: r.get(8)?,
                 })
             })?
             .collect::<Result<_, _>>()?)

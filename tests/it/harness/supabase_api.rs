@@ -96,6 +96,9 @@ pub struct FakeProject {
     pub pitr_addon: Option<String>,
     /// Bodies of restore-pitr calls received (accepted or not).
     pub restores: Vec<serde_json::Value>,
+    /// restore-pitr answers this status and JSON body instead (e.g. the recorded
+    /// `400 PITR is not enabled` for a project whose backups still list PITR).
+    pub restore_fault: Option<(u16, String)>,
     /// What the backups call does instead of answering normally.
     pub fault: Option<Fault>,
     /// An error status and body `/health` answers instead (`None` = normal).
@@ -121,6 +124,7 @@ impl Default for FakeProject {
             schedule_changes: Vec::new(),
             pitr_addon: None,
             restores: Vec::new(),
+            restore_fault: None,
             fault: None,
             health_fault: None,
         }
@@ -588,6 +592,9 @@ async fn restore_pitr(
     on_project(&inner, Method::POST, &path, &headers, &project, |p| {
         let v = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
         p.restores.push(v.clone());
+        if let Some(answer) = p.restore_fault.clone() {
+            return answer;
+        }
         if !p.pitr_enabled {
             return (
                 400,

@@ -380,12 +380,45 @@ pub async fn the_rest(store: &Store) {
         executed: true,
         outcome: "restored".into(),
         detail: "into /srv/restore".into(),
+        rto_seconds: None,
     };
     r.id = store.insert_recovery(&r).await.expect("recovery");
     assert_eq!(
         store.recoveries("rec", t(0), t(11)).await.expect("list"),
         vec![r.clone()]
     );
+    // An in-place restore: recorded when requested, finished with its measured RTO.
+    let mut s = RecoveryRecord {
+        requested_at: t(10) + chrono::TimeDelta::microseconds(1),
+        method: "supabase-restore-pitr".into(),
+        outcome: "requested".into(),
+        detail: "restore-pitr to 1767222000".into(),
+        rto_seconds: Some(0.5),
+        ..r.clone()
+    };
+    s.id = store.insert_recovery(&s).await.expect("requested");
+    assert!(store
+        .finish_recovery(s.id, "recovered", "ACTIVE_HEALTHY, probed", Some(312.25))
+        .await
+        .expect("finish"));
+    assert!(!store
+        .finish_recovery(s.id + 1_000, "recovered", "-", None)
+        .await
+        .expect("finish unknown"));
+    s.outcome = "recovered".into();
+    s.detail = "ACTIVE_HEALTHY, probed".into();
+    s.rto_seconds = Some(312.25);
+    assert_eq!(
+        store.recoveries("rec", t(0), t(11)).await.expect("list"),
+        vec![r.clone(), s.clone()]
+    );
+    assert!(store
+        .finish_recovery(s.id, "failed", "RESTORE_FAILED", None)
+        .await
+        .expect("finish again"));
+    let listed = store.recoveries("rec", t(10), t(11)).await.expect("list");
+    assert_eq!(listed[1].rto_seconds, None);
+    assert_eq!(listed[1].outcome, "failed");
     assert!(store
         .recoveries("rec", t(11), t(20))
         .await
@@ -535,7 +568,7 @@ pub async fn prune(store: &Store) {
         "{counts:?}"
     );
     assert!(
-        counts.failovers >= 9 && counts.verifications == 3 && counts.recoveries == 1,
+        counts.failovers >= 9 && counts.verifications == 3 && counts.recoveries == 2,
         "{counts:?}"
     );
     assert!(counts.size_samples >= 3, "{counts:?}");

@@ -75,7 +75,7 @@ async fn postgres_contract() {
             .schema_version()
             .await
             .expect("v"),
-        1
+        2
     );
     pg.exec("CREATE DATABASE newer").await.expect("create db");
     let newer = pg_url(&pg, "newer");
@@ -93,7 +93,7 @@ async fn postgres_contract() {
     let err = Store::open(&newer).await.expect_err("newer schema");
     assert_eq!(
         err.to_string(),
-        "the state store was written by a newer backstop (schema 42 > 1): upgrade backstop or \
+        "the state store was written by a newer backstop (schema 42 > 2): upgrade backstop or \
          point agent.state elsewhere"
     );
 }
@@ -118,7 +118,7 @@ async fn sqlite_migrations_and_open_errors() {
     let url = sqlite_url(dir.path());
     for _ in 0..2 {
         let store = Store::open(&url).await.expect("open");
-        assert_eq!(store.schema_version().await.expect("version"), 1);
+        assert_eq!(store.schema_version().await.expect("version"), 2);
     }
     let conn = rusqlite::Connection::open(dir.path().join("state.db")).expect("raw open");
     conn.execute("INSERT INTO schema_migrations VALUES (7, 0)", [])
@@ -126,7 +126,7 @@ async fn sqlite_migrations_and_open_errors() {
     drop(conn);
     let err = Store::open(&url).await.expect_err("newer");
     assert!(
-        matches!(err, StoreError::NewerSchema { found: 7, known: 1 }),
+        matches!(err, StoreError::NewerSchema { found: 7, known: 2 }),
         "{err}"
     );
     assert!(err
@@ -163,6 +163,33 @@ async fn sqlite_migrations_and_open_errors() {
         "{text}"
     );
     assert!(text.contains("the PostgreSQL state store"), "{text}");
+}
+
+/// A version-1 store (before `recoveries.rto_seconds`) is upgraded in place on open; its
+/// recoveries read back without an RTO.
+#[tokio::test]
+async fn sqlite_upgrade_adds_the_recovery_rto() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = sqlite_url(dir.path());
+    drop(Store::open(&url).await.expect("open"));
+    let conn = rusqlite::Connection::open(dir.path().join("state.db")).expect("raw open");
+    conn.execute_batch(
+        "ALTER TABLE recoveries DROP COLUMN rto_seconds;
+         DELETE FROM schema_migrations WHERE version = 2;
+         INSERT INTO recoveries (venture, requested_at, target_time, method, executed, outcome,
+                                 detail)
+         VALUES ('old', 1767225600000000, 1767222000000000, 'pgbackrest', 0, 'planned', 'v1');",
+    )
+    .expect("back to version 1");
+    drop(conn);
+    let store = Store::open(&url).await.expect("upgrade");
+    assert_eq!(store.schema_version().await.expect("version"), 2);
+    let rows = store
+        .recoveries("old", contract::t(-10), contract::t(10))
+        .await
+        .expect("list");
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].detail.as_str(), rows[0].rto_seconds), ("v1", None));
 }
 
 /// A full SQLite store (max_page_count) refuses the write with `Full`; earlier records stay
