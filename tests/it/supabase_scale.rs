@@ -1,8 +1,10 @@
 //! 1,000 Supabase ventures through the real agent against the fake Management API: one token,
-//! each venture its own project, the fake allowing L = 600 calls per 1-second window for the
+//! each venture its own project, the fake allowing L = 1,500 calls per 3-second window for the
 //! token (told only through the X-RateLimit headers). Every venture reaches `source_up 1` within
 //! ⌈N·r/L⌉+1 windows (r = 3 calls per poll), the fake answers no 429, and the agent stretches
-//! the poll interval to what fits (3,000 calls at 600/s: 5 s) and shows it as a metric.
+//! the poll interval to what fits (3,000 calls at 500/s: 6 s) and shows it as a metric. The
+//! window is a few seconds long so that a loaded CI machine is limited by the headers, not by
+//! its CPU (⌈3,000/1,500⌉+1 = 3 windows = 9 s).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -14,8 +16,8 @@ use crate::harness::supabase_api::{project_ref, FakeBackup, FakeProject, FakeSup
 use crate::harness::{self};
 
 const N: usize = 1_000;
-const LIMIT: u32 = 600;
-const WINDOW: Duration = Duration::from_secs(1);
+const LIMIT: u32 = 1_500;
+const WINDOW: Duration = Duration::from_secs(3);
 const CALLS_PER_POLL: usize = 3;
 const TOKEN: &str = "sbp_scale0123456789abcdef0123456789abcdef01";
 
@@ -123,6 +125,6 @@ async fn a_thousand_ventures_share_one_token_without_a_429() {
         "all ventures up after {all_up:?}, beyond {windows} windows ({bound:?})"
     );
     assert_eq!(ups, N, "every venture shows backstop_source_up 1");
-    assert_eq!(interval, Some(5.0), "3,000 calls at 600/s need 5 s");
+    assert_eq!(interval, Some(6.0), "3,000 calls at 500/s need 6 s");
     assert!(calls.iter().all(|c| c.token == TOKEN));
 }
