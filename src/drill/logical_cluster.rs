@@ -186,7 +186,11 @@ pub async fn create_extensions(
 impl Prepared {
     /// One line for the restore step.
     pub fn summary(&self) -> String {
-        let mut s = format!("{} roles created", self.roles.len());
+        let mut s = format!(
+            "{} roles created ({})",
+            self.roles.len(),
+            self.roles.join(", ")
+        );
         if !self.extensions.is_empty() {
             s.push_str(&format!("; extensions {}", self.extensions.join(", ")));
         }
