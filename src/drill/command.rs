@@ -112,6 +112,9 @@ pub fn text(o: &DrillOutcome) -> String {
         secs(o.rto_seconds)
     );
     let basis = match o.rpo_basis {
+        Some(super::measure::RpoBasis::Heartbeat) if o.target == "snapshot" => {
+            "  (end of the dump minus the newest restored heartbeat)"
+        }
         Some(super::measure::RpoBasis::Heartbeat) => {
             "  (target minus the newest restored heartbeat)"
         }

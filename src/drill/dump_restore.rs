@@ -153,10 +153,13 @@ pub async fn restore(
             reason,
             output,
         }) => {
-            let reason = match restore_hint(&output) {
-                Some(hint) => format!("{reason} ({hint})"),
-                None => reason,
-            };
+            let mut reason = reason;
+            if let Some(line) = output.lines().find(|l| l.contains("error:")) {
+                reason = format!("{reason}: {}", line.trim());
+            }
+            if let Some(hint) = restore_hint(&output) {
+                reason = format!("{reason}; {hint}");
+            }
             Err(DrillError::Program {
                 program,
                 reason,

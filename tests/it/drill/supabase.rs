@@ -35,6 +35,8 @@ struct Venture<'a> {
     pg_dump: Option<&'a Path>,
 }
 
+const ALL: &str = r#"["public", "app", "backstop"]"#;
+
 impl Setup {
     async fn new(with_cluster: bool) -> Setup {
         harness::init_logs();
@@ -58,7 +60,7 @@ impl Setup {
         self.root.path().join("state.db")
     }
 
-    fn config(&self, v: &Venture<'_>) -> PathBuf {
+    fn config(&self, v: &Venture<'_>, schemas: &str) -> PathBuf {
         let endpoint = if v.endpoint {
             "  [[ventures.endpoints]]\n  name = \"db\"\n  dsn_env = \"SHOP_DB_DSN\"\n  role = \"primary\"\n"
         } else {
@@ -88,7 +90,7 @@ name = "shop"
   [ventures.drill]
   timeout = "120s"
   target = "random"
-  dump_schemas = ["public", "app", "backstop"]
+  dump_schemas = {schemas}
   assertions = ["SELECT count(*) = 3000 FROM public.profiles", "SELECT count(*) > 0 FROM public.big_orders"]
 {pg_dump}"#,
             state = self.state().display(),
@@ -106,8 +108,12 @@ name = "shop"
     }
 
     /// `backstop drill --venture shop --json` off the runtime's threads: exit code, JSON, all output.
-    async fn drill(&self, v: &Venture<'_>) -> (Option<i32>, serde_json::Value, String) {
-        let config = self.config(v);
+    async fn drill(
+        &self,
+        v: &Venture<'_>,
+        schemas: &str,
+    ) -> (Option<i32>, serde_json::Value, String) {
+        let config = self.config(v, schemas);
         let dsn = self.dsn();
         let out: Output = tokio::task::spawn_blocking(move || {
             Command::new(env!("CARGO_BIN_EXE_backstop"))
@@ -184,13 +190,7 @@ async fn project(root: &Path) -> backstop::postgres::ScratchCluster {
         .await
         .expect("roles");
     cluster.exec("CREATE DATABASE appdb").await.expect("appdb");
-    let dsn = backstop::secret::Secret::new(format!(
-        "host=127.0.0.1 port={} user=postgres dbname=appdb sslmode=disable",
-        cluster.port()
-    ));
-    let client = backstop::postgres::connect(&dsn, &Default::default())
-        .await
-        .expect("appdb");
+    let client = appdb(&cluster).await;
     let table = "backstop.heartbeat";
     client
         .batch_execute(&format!(
@@ -213,6 +213,7 @@ async fn project(root: &Path) -> backstop::postgres::ScratchCluster {
              CREATE INDEX orders_amount ON app.orders (amount);
              INSERT INTO app.orders SELECT n, id, n % 100
                FROM (SELECT id, row_number() OVER () AS n FROM public.profiles LIMIT 2000) p;
+             CREATE TABLE app.events (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
              CREATE VIEW public.big_orders AS SELECT o.id, p.email, o.amount FROM app.orders o JOIN public.profiles p ON p.id = o.profile WHERE o.amount > 50;
              GRANT SELECT ON public.big_orders TO authenticated;
              {create}; {write};",
@@ -222,6 +223,17 @@ async fn project(root: &Path) -> backstop::postgres::ScratchCluster {
         .await
         .expect("schema");
     cluster
+}
+
+/// A connection to the project's database as `postgres`.
+async fn appdb(cluster: &backstop::postgres::ScratchCluster) -> tokio_postgres::Client {
+    let dsn = backstop::secret::Secret::new(format!(
+        "host=127.0.0.1 port={} user=postgres dbname=appdb sslmode=disable",
+        cluster.port()
+    ));
+    backstop::postgres::connect(&dsn, &Default::default())
+        .await
+        .expect("appdb")
 }
 
 /// A `pg_dump` that only knows how to be old.
@@ -244,7 +256,27 @@ async fn a_supabase_drill_dumps_and_restores_the_project_with_equal_counts() {
         endpoint: true,
         pg_dump: None,
     };
-    let (code, json, all) = s.drill(&v).await;
+    // A writer keeps inserting while the drill dumps: the counts must still match the snapshot.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let client = appdb(s.cluster.as_ref().expect("cluster")).await;
+        tokio::spawn(async move {
+            let mut written = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                client
+                    .batch_execute("INSERT INTO app.events DEFAULT VALUES")
+                    .await
+                    .ok();
+                written += 1;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            written
+        })
+    };
+    let (code, json, all) = s.drill(&v, ALL).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.expect("writer");
     assert_eq!(code, Some(0), "{json:#}\n{all}");
     assert_eq!(json["outcome"], "passed", "{json:#}");
     assert_eq!(
@@ -269,6 +301,22 @@ async fn a_supabase_drill_dumps_and_restores_the_project_with_equal_counts() {
         assert!(detail(0).contains(count), "{count} in {}", detail(0));
     }
     assert!(detail(0).contains("source PostgreSQL 15"), "{}", detail(0));
+    let in_snapshot: i64 = detail(0)
+        .split("app.events=")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .expect("events counted");
+    let total: i64 = appdb(s.cluster.as_ref().expect("cluster"))
+        .await
+        .query_one("SELECT count(*) FROM app.events", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert!(
+        written > 0 && in_snapshot < total,
+        "{in_snapshot} in the snapshot, {total} now"
+    );
     for role in [
         "anon",
         "authenticated",
@@ -281,7 +329,7 @@ async fn a_supabase_drill_dumps_and_restores_the_project_with_equal_counts() {
     }
     assert!(detail(2).contains("pgcrypto (extensions)"), "{}", detail(2));
     assert!(
-        detail(3).contains("3 table counts equal to the snapshot's"),
+        detail(3).contains("4 table counts equal to the snapshot's"),
         "{}",
         detail(3)
     );
@@ -296,7 +344,7 @@ async fn a_supabase_drill_dumps_and_restores_the_project_with_equal_counts() {
     );
     assert!(rto > 0.0 && rto < 120.0, "RTO {rto}");
     // The heartbeat was written 2 s before the snapshot; the dump took well under a minute.
-    assert!(rpo >= 2.0 && rpo < 60.0, "RPO {rpo}");
+    assert!((2.0..60.0).contains(&rpo), "RPO {rpo}");
     assert_eq!(json["rpo_basis"], "heartbeat");
     assert_eq!(json["target"], "snapshot");
     assert!(json["target_time"].is_string(), "{json:#}");
@@ -321,7 +369,7 @@ async fn a_supabase_drill_without_an_endpoint_is_aborted() {
         endpoint: false,
         pg_dump: None,
     };
-    let (code, json, all) = s.drill(&v).await;
+    let (code, json, all) = s.drill(&v, ALL).await;
     assert_eq!(code, Some(2), "{json:#}\n{all}");
     assert_eq!(json["outcome"], "aborted", "{json:#}");
     assert_eq!(json["reason"], "no endpoint to dump");
@@ -339,7 +387,7 @@ async fn an_old_pg_dump_fails_the_drill_naming_both_versions() {
         endpoint: true,
         pg_dump: Some(&fake),
     };
-    let (code, json, all) = s.drill(&v).await;
+    let (code, json, all) = s.drill(&v, ALL).await;
     assert_eq!(code, Some(2), "{json:#}\n{all}");
     assert_eq!(json["outcome"], "failed", "{json:#}");
     let reason = json["reason"].as_str().expect("reason");
@@ -354,5 +402,43 @@ async fn an_old_pg_dump_fails_the_drill_naming_both_versions() {
     assert_eq!(json["steps"][0]["name"], "prepare");
     assert_eq!(json["steps"][0]["ok"], false);
     assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    s.assert_store_secret_free();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_outside_the_dumped_schemas_fails_the_restore_with_advice() {
+    let s = Setup::new(true).await;
+    appdb(s.cluster.as_ref().expect("cluster"))
+        .await
+        .batch_execute(
+            "CREATE SCHEMA auth; CREATE TABLE auth.users (id uuid PRIMARY KEY);
+             INSERT INTO auth.users SELECT id FROM public.profiles;
+             ALTER TABLE public.profiles ADD FOREIGN KEY (id) REFERENCES auth.users (id);",
+        )
+        .await
+        .expect("auth.users");
+    let v = Venture {
+        endpoint: true,
+        pg_dump: None,
+    };
+    let (code, json, all) = s.drill(&v, r#"["public", "app"]"#).await;
+    assert_eq!(code, Some(2), "{json:#}\n{all}");
+    assert_eq!(json["outcome"], "failed", "{json:#}");
+    let reason = json["reason"].as_str().expect("reason");
+    assert!(reason.starts_with("restore failed: "), "{reason}");
+    assert!(
+        reason.contains("add that schema to [ventures.drill] dump_schemas"),
+        "{reason}"
+    );
+    let excerpt = json["log_excerpt"].as_str().expect("excerpt");
+    eprintln!("reason: {reason}\nexcerpt: {excerpt}");
+    assert!(excerpt.contains("auth.users"), "{excerpt}");
+    assert_eq!(
+        step_names(&json),
+        ["prepare", "dump", "restore", "pitr_plan", "cleanup"]
+    );
+    assert_eq!(json["steps"][4]["ok"], true, "{json:#}");
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    assert!(processes_using(&s.scratch()).is_empty());
     s.assert_store_secret_free();
 }
