@@ -594,6 +594,15 @@ mod tests {
     }
 
     #[test]
+    fn the_drill_can_be_spawned() {
+        fn send<T: Send>(_: T) {}
+        fn check(ctx: &super::super::DrillContext, v: &VentureConfig, cfg: &SupabaseConfig) {
+            send(run_logical_drill(ctx, v, cfg, TargetRequest::Configured));
+        }
+        let _ = check;
+    }
+
+    #[test]
     fn the_heartbeat_counts_only_when_dumped() {
         let toml = "[[ventures]]\nname = \"shop\"\n[ventures.heartbeat]\nenabled = true\ntable = \"public.hb\"\n";
         let config =

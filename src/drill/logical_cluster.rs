@@ -26,7 +26,7 @@ use crate::postgres::{connect, ConnectOptions, PgError};
 pub async fn create_and_start(dir: &DrillDir, limit: Duration) -> Result<u16, DrillError> {
     let data = dir.data();
     make_server_dir(&data)?;
-    let args: [&OsStr; 11] = [
+    let args: [&OsStr; 10] = [
         "-D".as_ref(),
         data.as_os_str(),
         "-A".as_ref(),
@@ -37,7 +37,6 @@ pub async fn create_and_start(dir: &DrillDir, limit: Duration) -> Result<u16, Dr
         "UTF8".as_ref(),
         "--locale=C".as_ref(),
         "--no-sync".as_ref(),
-        "--no-instructions".as_ref(),
     ];
     run_server_program("initdb", &args, dir.root(), None, limit).await?;
     let port = free_local_port()?;
