@@ -45,7 +45,10 @@ pub async fn run(
     let output = match tokio::time::timeout(limit, child.wait_with_output()).await {
         Err(_) => {
             return Err(fail(
-                format!("did not finish within {limit:?} and was killed"),
+                format!(
+                    "did not finish within {:.1}s and was killed (raise [ventures.drill] timeout if the database needs longer)",
+                    limit.as_secs_f64()
+                ),
                 String::new(),
             ))
         }

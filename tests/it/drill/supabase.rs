@@ -4,8 +4,10 @@
 //! reached with a password over TCP as a non-owner; the fake Management API reports a PITR
 //! window. The drill passes: roles created, both schemas dumped in one snapshot and restored,
 //! counts equal, the PITR plan checked and not executed, nothing left behind, the password
-//! nowhere. Without an endpoint the drill is `aborted` (`no endpoint to dump`); an old pg_dump
-//! fails it with both versions named.
+//! nowhere, while a writer keeps inserting. Without an endpoint the drill is `aborted`
+//! (`no endpoint to dump`); an old pg_dump fails it with both versions named; a foreign key into
+//! a schema not dumped fails the restore with that advice; a hung pg_dump is killed at the
+//! drill's timeout.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -33,6 +35,7 @@ struct Setup {
 struct Venture<'a> {
     endpoint: bool,
     pg_dump: Option<&'a Path>,
+    timeout: &'a str,
 }
 
 const ALL: &str = r#"["public", "app", "backstop"]"#;
@@ -88,7 +91,7 @@ name = "shop"
   enabled = true
 
   [ventures.drill]
-  timeout = "120s"
+  timeout = "{timeout}"
   target = "random"
   dump_schemas = {schemas}
   assertions = ["SELECT count(*) = 3000 FROM public.profiles", "SELECT count(*) > 0 FROM public.big_orders"]
@@ -96,6 +99,7 @@ name = "shop"
             state = self.state().display(),
             scratch = self.scratch().display(),
             api = self.api.url(),
+            timeout = v.timeout,
         );
         let path = self.root.path().join("backstop.toml");
         std::fs::write(&path, body).expect("write config");
@@ -236,13 +240,13 @@ async fn appdb(cluster: &backstop::postgres::ScratchCluster) -> tokio_postgres::
         .expect("appdb")
 }
 
-/// A `pg_dump` that only knows how to be old.
-fn old_pg_dump(dir: &Path) -> PathBuf {
+/// A `pg_dump` script printing `version` and then doing `then`.
+fn fake_pg_dump(dir: &Path, version: &str, then: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = dir.join("pg_dump");
     std::fs::write(
         &path,
-        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 11.0'; exit 0; fi\necho 'should not run' >&2; exit 1\n",
+        format!("#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) {version}'; exit 0; fi\n{then}\n"),
     )
     .expect("script");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -255,6 +259,7 @@ async fn a_supabase_drill_dumps_and_restores_the_project_with_equal_counts() {
     let v = Venture {
         endpoint: true,
         pg_dump: None,
+        timeout: "120s",
     };
     // A writer keeps inserting while the drill dumps: the counts must still match the snapshot.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -368,6 +373,7 @@ async fn a_supabase_drill_without_an_endpoint_is_aborted() {
     let v = Venture {
         endpoint: false,
         pg_dump: None,
+        timeout: "120s",
     };
     let (code, json, all) = s.drill(&v, ALL).await;
     assert_eq!(code, Some(2), "{json:#}\n{all}");
@@ -382,10 +388,11 @@ async fn a_supabase_drill_without_an_endpoint_is_aborted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_old_pg_dump_fails_the_drill_naming_both_versions() {
     let s = Setup::new(true).await;
-    let fake = old_pg_dump(s.root.path());
+    let fake = fake_pg_dump(s.root.path(), "11.0", "echo 'should not run' >&2; exit 1");
     let v = Venture {
         endpoint: true,
         pg_dump: Some(&fake),
+        timeout: "120s",
     };
     let (code, json, all) = s.drill(&v, ALL).await;
     assert_eq!(code, Some(2), "{json:#}\n{all}");
@@ -420,6 +427,7 @@ async fn a_reference_outside_the_dumped_schemas_fails_the_restore_with_advice() 
     let v = Venture {
         endpoint: true,
         pg_dump: None,
+        timeout: "120s",
     };
     let (code, json, all) = s.drill(&v, r#"["public", "app"]"#).await;
     assert_eq!(code, Some(2), "{json:#}\n{all}");
@@ -441,4 +449,40 @@ async fn a_reference_outside_the_dumped_schemas_fails_the_restore_with_advice() 
     assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
     assert!(processes_using(&s.scratch()).is_empty());
     s.assert_store_secret_free();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_pg_dump_is_killed_at_the_drill_timeout() {
+    let s = Setup::new(true).await;
+    let fake = fake_pg_dump(s.root.path(), "15.0", "exec sleep 987");
+    let v = Venture {
+        endpoint: true,
+        pg_dump: Some(&fake),
+        timeout: "3s",
+    };
+    let started = std::time::Instant::now();
+    let (code, json, all) = s.drill(&v, ALL).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, Some(2), "{json:#}\n{all}");
+    assert_eq!(json["outcome"], "failed", "{json:#}");
+    let reason = json["reason"].as_str().expect("reason");
+    // Killed by its own limit (the drill's remaining time) or by the drill's timeout.
+    assert!(reason.contains("did not finish within"), "{reason}");
+    let names = step_names(&json);
+    assert_eq!(names[0], "prepare");
+    assert_eq!(
+        names[names.len() - 2..],
+        ["pitr_plan", "cleanup"],
+        "{json:#}"
+    );
+    assert!(s.leftovers().is_empty(), "{:?}", s.leftovers());
+    assert!(
+        processes_using(Path::new("sleep 987")).is_empty(),
+        "pg_dump left running"
+    );
+    assert!(processes_using(&s.scratch()).is_empty());
 }
