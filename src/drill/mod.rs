@@ -14,9 +14,9 @@
 //! - [`cleanup`]: leftovers of a crash (scratch clusters, `running` records) at the next start.
 //! - [`command`]: `backstop drill --venture V [--to TIME] [--json]`.
 //! - [`logical`]: the logical drill of Supabase ventures (`pg_dump --snapshot`, restore into a
-//!   fresh scratch cluster, counts in the same snapshot, the PITR-plan check), with
-//!   [`logical_source`], [`logical_cluster`], [`dump_restore`], [`pg_version`], [`supabase_roles`],
-//!   [`conninfo`], [`client_program`] and [`pitr_check`].
+//!   fresh scratch cluster, counts in the same snapshot, the PITR-plan check), with its phases
+//!   (`logical_phases`), [`logical_source`], [`logical_cluster`], [`dump_restore`],
+//!   [`pg_version`], [`supabase_roles`], [`conninfo`], [`client_program`] and [`pitr_check`].
 //!
 //! A drill only reads from the source: `pgbackrest restore` and `archive-get` read the
 //! repository, the scratch cluster has `archive_mode = off`, and on the primary only
@@ -32,6 +32,7 @@ pub mod dump_restore;
 pub mod heartbeat;
 pub mod logical;
 pub mod logical_cluster;
+mod logical_phases;
 pub mod logical_source;
 pub mod measure;
 pub mod pg_version;
