@@ -4,7 +4,7 @@
 //!
 //! The connection info is rebuilt from the parsed DSN rather than edited as text, so no form of
 //! password (URL userinfo, `?password=`, `password=` with or without quotes) survives. Only keys
-//! that [`crate::postgres::connect`] accepts can be in the DSN, and each is carried over.
+//! that [`crate::postgres::connect()`] accepts can be in the DSN, and each is carried over.
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -12,7 +12,7 @@
 //!    Supabase's roles and the source's extensions, `pg_restore --exit-on-error`;
 //! 4. `validate`: the counts equal the snapshot's, `bt_index_check` on every btree index, the
 //!    heartbeat (when its table is dumped), the assertions; RTO = drill start → validated, RPO
-//!    per [`measure::logical_rpo`] (it measures the dump, not Supabase's backups);
+//!    per [`super::measure::logical_rpo`] (it measures the dump, not Supabase's backups);
 //! 5. `pitr_plan`: [`pitr_check`] (one backups call, a plan never executed);
 //! 6. `cleanup`: the cluster stopped, the directory with the dump removed, always.
 //!

@@ -81,7 +81,7 @@ pub async fn client(
     connect(&socket_dsn(&dir.sock(), port, dbname), &opts).await
 }
 
-/// What [`prepare`] did, for the restore step's detail.
+/// What the preparation did, for the restore step's detail.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Prepared {
     /// Roles created.
