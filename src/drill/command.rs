@@ -1,7 +1,8 @@
 //! `backstop drill --venture V [--to TIME] [--json]`: cleans leftovers of earlier crashes, runs
 //! one drill now (the configured target, or `--to`), records it, prints it. Exit codes: 0 passed,
 //! 2 failed or aborted (also when another drill of the venture runs), 1 refusal or user error
-//! (unknown venture, not pgBackRest, `--to` not a time or outside the window).
+//! (unknown venture, no backups, `--to` not a time or outside the window). Supabase ventures get
+//! the logical drill ([`super::logical`]).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -65,7 +66,7 @@ pub async fn drill(config: &Config, args: &DrillArgs) -> Result<DrillOutcome, Dr
     let venture = config
         .venture(&args.venture)
         .ok_or_else(|| DrillError::UnknownVenture(args.venture.clone()))?;
-    if venture.is_supabase() || venture.backups.is_none() {
+    if venture.backups.is_none() {
         return Err(DrillError::NotPgBackRest(args.venture.clone()));
     }
     let store = Store::open(&config.agent.state).await?;
@@ -111,11 +112,17 @@ pub fn text(o: &DrillOutcome) -> String {
         secs(o.rto_seconds)
     );
     let basis = match o.rpo_basis {
+        Some(super::measure::RpoBasis::Heartbeat) if o.target == "snapshot" => {
+            "  (end of the dump minus the newest restored heartbeat)"
+        }
         Some(super::measure::RpoBasis::Heartbeat) => {
             "  (target minus the newest restored heartbeat)"
         }
         Some(super::measure::RpoBasis::LastReplayedCommit) => {
             "  (target minus the last replayed commit)"
+        }
+        Some(super::measure::RpoBasis::DumpSnapshot) => {
+            "  (end of the dump minus its snapshot: a dump of the live database)"
         }
         None => "",
     };

@@ -9,6 +9,12 @@
 //!   (WAL archived during the drill is replayed too, so the drill's start would understate it).
 //!   Never 0 and never absent for a passed drill: a value ≤ 0 (a heartbeat after the target: clock
 //!   skew or a replay past it) or no basis at all fails the measurement.
+//! - **RPO of a logical (Supabase) drill** ([`logical_rpo`]): the dump is of the live database,
+//!   so it measures the dump, not Supabase's backups: when `pg_dump` finished (the first moment a
+//!   restore from this dump was possible; the source server's clock) − the newest restored
+//!   point: the newest heartbeat when the heartbeat table is among the dumped schemas, else the
+//!   exported snapshot itself. "Had the project been lost the moment the dump was complete,
+//!   restoring it would lose this much." Both times are the source server's, like the heartbeat.
 
 use std::time::Duration;
 
@@ -23,6 +29,8 @@ pub enum RpoBasis {
     Heartbeat,
     /// `pg_last_xact_replay_timestamp()`.
     LastReplayedCommit,
+    /// The snapshot a logical drill's dump was taken in.
+    DumpSnapshot,
 }
 
 /// A measured RPO.
@@ -62,9 +70,33 @@ pub fn rpo(
         let what = match basis {
             RpoBasis::Heartbeat => "heartbeat",
             RpoBasis::LastReplayedCommit => "replayed commit",
+            RpoBasis::DumpSnapshot => "snapshot",
         };
         return Err(format!(
             "RPO cannot be measured: the newest restored {what} ({newest}) is not before the target ({target}); is the database server's clock ahead of the agent's?"
+        ));
+    }
+    Ok(Rpo {
+        seconds: micros as f64 / 1e6,
+        basis,
+        newest,
+    })
+}
+
+/// RPO of a logical drill: `dumped_at` − (the newest restored heartbeat, else `snapshot_at`).
+pub fn logical_rpo(
+    dumped_at: DateTime<Utc>,
+    heartbeat: Option<DateTime<Utc>>,
+    snapshot_at: DateTime<Utc>,
+) -> Result<Rpo, String> {
+    let (newest, basis) = match heartbeat {
+        Some(h) => (h, RpoBasis::Heartbeat),
+        None => (snapshot_at, RpoBasis::DumpSnapshot),
+    };
+    let micros = (dumped_at - newest).num_microseconds().unwrap_or(i64::MAX);
+    if micros <= 0 {
+        return Err(format!(
+            "RPO cannot be measured: the newest restored point ({newest}) is not before the end of the dump ({dumped_at}); is the source server's clock going backwards?"
         ));
     }
     Ok(Rpo {
@@ -117,5 +149,14 @@ mod tests {
             }
         }
         assert_eq!(rto(Duration::from_millis(1500)), 1.5);
+    }
+
+    #[test]
+    fn logical_rpo_counts_from_the_end_of_the_dump() {
+        let r = logical_rpo(t(10_000), Some(t(7_000)), t(8_000)).expect("measured");
+        assert_eq!((r.seconds, r.basis), (3.0, RpoBasis::Heartbeat));
+        let r = logical_rpo(t(10_000), None, t(8_000)).expect("measured");
+        assert_eq!((r.seconds, r.basis), (2.0, RpoBasis::DumpSnapshot));
+        assert!(logical_rpo(t(8_000), None, t(8_000)).is_err());
     }
 }

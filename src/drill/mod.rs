@@ -13,20 +13,36 @@
 //! - [`record`]: the result into the store and the snapshot; the last results loaded at start.
 //! - [`cleanup`]: leftovers of a crash (scratch clusters, `running` records) at the next start.
 //! - [`command`]: `backstop drill --venture V [--to TIME] [--json]`.
+//! - [`logical`]: the logical drill of Supabase ventures (`pg_dump --snapshot`, restore into a
+//!   fresh scratch cluster, counts in the same snapshot, the PITR-plan check), with its phases
+//!   (`logical_phases`), [`logical_source`], [`logical_cluster`], [`dump_restore`],
+//!   [`pg_version`], [`supabase_roles`], [`conninfo`], [`client_program`] and [`pitr_check`].
 //!
 //! A drill only reads from the source: `pgbackrest restore` and `archive-get` read the
 //! repository, the scratch cluster has `archive_mode = off`, and on the primary only
-//! `SELECT count(*)` of the configured tables runs (for `latest` drills).
+//! `SELECT count(*)` of the configured tables runs (for `latest` drills). A logical drill reads
+//! the source in one `READ ONLY` transaction (catalog, counts, `pg_export_snapshot()`) and with
+//! `pg_dump`.
 
 pub mod cleanup;
+pub mod client_program;
 pub mod command;
+pub mod conninfo;
+pub mod dump_restore;
 pub mod heartbeat;
+pub mod logical;
+pub mod logical_cluster;
+mod logical_phases;
+pub mod logical_source;
 pub mod measure;
+pub mod pg_version;
+pub mod pitr_check;
 pub mod record;
 pub mod restore;
 pub mod runner;
 pub mod scratch;
 mod sql;
+pub mod supabase_roles;
 pub mod target;
 pub mod validate;
 
@@ -45,8 +61,8 @@ pub enum DrillError {
         "no venture named {0:?} in the configuration; run `backstop config check` to list them"
     )]
     UnknownVenture(String),
-    /// The venture's backups are not pgBackRest (Supabase drills are later work).
-    #[error("venture {0:?} has no [ventures.backups] of kind \"pgbackrest\"; physical drills restore pgBackRest stanzas (Supabase logical drills are not implemented yet)")]
+    /// The venture has no backups to drill.
+    #[error("venture {0:?} has no [ventures.backups]; drills restore pgBackRest stanzas (kind = \"pgbackrest\") or dump Supabase projects (kind = \"supabase\")")]
     NotPgBackRest(String),
     /// `--to` is not a time, or lies outside the recovery window.
     #[error("{0}")]
@@ -74,6 +90,19 @@ pub enum DrillError {
     /// The whole drill exceeded `[ventures.drill] timeout`.
     #[error("the drill did not finish within its timeout of {0:?} ([ventures.drill] timeout); the restore or replay is slower than that: raise the timeout or take more frequent backups")]
     Timeout(std::time::Duration),
+    /// A client program of the logical drill (`pg_dump`, `pg_restore`) failed or timed out.
+    #[error("{program} {reason}{}", if output.is_empty() { String::new() } else { format!(":\n{output}") })]
+    Program {
+        /// The program as configured.
+        program: String,
+        /// What went wrong.
+        reason: String,
+        /// The head of its output.
+        output: String,
+    },
+    /// `pg_dump` (or the local server) is older than the source's major version.
+    #[error("{0}")]
+    Version(String),
     /// The store could not be read or written.
     #[error("{0}")]
     Store(#[from] StoreError),

@@ -1,4 +1,5 @@
-//! [`run_drill`]: one DR drill of a pgBackRest venture, from target choice to recorded result.
+//! [`run_drill`]: one DR drill of a pgBackRest venture, from target choice to recorded result
+//! (a Supabase venture's goes to [`super::logical`]).
 //!
 //! Order: take the in-process slot (single flight per venture, at most `max_concurrent_drills`)
 //! and the venture's lock file (single flight across processes) → prepare (target, plan, source
@@ -206,6 +207,9 @@ pub async fn run_drill(
         .config
         .venture(venture)
         .ok_or_else(|| DrillError::UnknownVenture(venture.to_owned()))?;
+    if let Some(BackupsConfig::Supabase(cfg)) = v.backups.as_ref() {
+        return super::logical::run_logical_drill(ctx, v, cfg, request).await;
+    }
     let cfg = pgbackrest(v)?;
     let _slot = ctx.runner.begin(venture)?;
     let scratch_dir = &ctx.config.agent.scratch_dir;
@@ -598,6 +602,7 @@ async fn run_phases(
             match rpo.basis {
                 RpoBasis::Heartbeat => "newest heartbeat",
                 RpoBasis::LastReplayedCommit => "last replayed commit",
+                RpoBasis::DumpSnapshot => "dump's snapshot",
             }
         ));
     }
