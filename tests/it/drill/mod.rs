@@ -1,10 +1,12 @@
 //! DR drills against a real pgBackRest 2.45 stanza: a passing `latest` drill with the heartbeat,
-//! a drill to a point in time, a corrupted backup, and SIGKILL mid-drill followed by cleanup.
+//! a drill to a point in time, a corrupted backup, SIGKILL mid-drill followed by cleanup, and the
+//! report over a passed and a failed drill.
 
 mod corrupt;
 mod kill;
 mod latest;
 mod pitr;
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
