@@ -154,7 +154,7 @@ fn summary(i: &Inputs, rows: &[DrillRow], cov: &Coverage, ret: &Retention) -> Su
     let rto = drills::check(rows, o.rto, |d| d.rto_seconds);
     let rpo = drills::check(rows, o.rpo, |d| d.rpo_seconds);
     let quarters = drills::quarters(&i.drills, &i.period);
-    let h = |s: f64| crate::inspect::human(s.round().max(0.0) as u64);
+    let h = |s: f64| super::words::dur(s.round().max(0.0) as u64);
     let mut reasons = Vec::new();
     if rows.is_empty() {
         reasons.push(
@@ -174,7 +174,7 @@ fn summary(i: &Inputs, rows: &[DrillRow], cov: &Coverage, ret: &Retention) -> Su
             reasons.push(format!(
                 "drill {} took {} to recover: above the RTO objective of {}",
                 d.id,
-                h(s),
+                super::words::secs(s),
                 h(o.rto.as_secs_f64())
             ));
         }
@@ -182,7 +182,7 @@ fn summary(i: &Inputs, rows: &[DrillRow], cov: &Coverage, ret: &Retention) -> Su
             reasons.push(format!(
                 "drill {} lost {} of data: above the RPO objective of {}",
                 d.id,
-                h(s),
+                super::words::secs(s),
                 h(o.rpo.as_secs_f64())
             ));
         }

@@ -248,7 +248,7 @@ pub struct Trend {
     pub earlier_mean_seconds: Option<f64>,
     /// Mean duration in the later half, seconds.
     pub later_mean_seconds: Option<f64>,
-    /// Least-squares slope, seconds per 30 days (`null` when all drills share one instant).
+    /// Least-squares slope, seconds per 30 days (`null` when the drills span less than a week).
     pub slope_seconds_per_30_days: Option<f64>,
     /// The trend in one sentence with its figures.
     pub sentence: String,

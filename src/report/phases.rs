@@ -2,7 +2,7 @@
 //! so every phase but `cleanup` counts. Across the passed drills, the phase with the largest
 //! share of the summed phase time dominates; its trend compares the mean of the earlier half of
 //! those drills with the later half (a change under [`FLAT_WITHIN`] is flat), with the
-//! least-squares slope in seconds per 30 days beside it.
+//! least-squares slope in seconds per 30 days beside it (when the drills span a week or more).
 
 use chrono::{DateTime, Utc};
 
@@ -119,9 +119,16 @@ pub fn trend(phase: &str, series: &[(DateTime<Utc>, f64)]) -> Trend {
     }
 }
 
-/// Least-squares slope of seconds against time, per 30 days; `None` when all share one instant.
+/// Drills closer together than this give no meaningful slope per 30 days.
+pub const MIN_SLOPE_SPAN_DAYS: i64 = 7;
+
+/// Least-squares slope of seconds against time, per 30 days; `None` when the drills span less
+/// than [`MIN_SLOPE_SPAN_DAYS`].
 fn slope_per_30_days(series: &[(DateTime<Utc>, f64)]) -> Option<f64> {
     let t0 = series.first()?.0;
+    if series.last()?.0 - t0 < chrono::TimeDelta::days(MIN_SLOPE_SPAN_DAYS) {
+        return None;
+    }
     let xs: Vec<f64> = series
         .iter()
         .map(|(t, _)| (*t - t0).num_milliseconds() as f64 / 86_400_000.0 / 30.0)
