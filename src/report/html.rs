@@ -435,18 +435,5 @@ fn history(out: &mut String, r: &ReportData) {
         );
     }
     out.push_str("<h2>Backup size history</h2>\n");
-    match (r.size_history.first(), r.size_history.last()) {
-        (Some(a), Some(b)) => p(
-            out,
-            &format!(
-                "{} daily sample(s): {} on {}, {} on {}.",
-                r.size_history.len(),
-                words::bytes(a.bytes),
-                a.day,
-                words::bytes(b.bytes),
-                b.day
-            ),
-        ),
-        _ => p(out, "No daily size sample was recorded in the period."),
-    }
+    p(out, &words::size_history(&r.size_history));
 }

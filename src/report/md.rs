@@ -371,18 +371,5 @@ fn history(out: &mut String, r: &ReportData) {
         out.push('\n');
     }
     out.push_str("## Backup size history\n\n");
-    match (r.size_history.first(), r.size_history.last()) {
-        (Some(a), Some(b)) => {
-            let _ = writeln!(
-                out,
-                "{} daily sample(s): {} on {}, {} on {}.\n",
-                r.size_history.len(),
-                words::bytes(a.bytes),
-                a.day,
-                words::bytes(b.bytes),
-                b.day
-            );
-        }
-        _ => out.push_str("No daily size sample was recorded in the period.\n\n"),
-    }
+    let _ = writeln!(out, "{}\n", words::size_history(&r.size_history));
 }

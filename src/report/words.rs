@@ -135,6 +135,22 @@ pub fn bytes(b: i64) -> String {
     }
 }
 
+/// The size history in one sentence.
+pub fn size_history(rows: &[super::model::SizeRow]) -> String {
+    match rows {
+        [] => "No daily size sample was recorded in the period.".to_owned(),
+        [one] => format!("1 daily sample: {} on {}.", bytes(one.bytes), one.day),
+        [first, .., last] => format!(
+            "{} daily samples: {} on {}, {} on {}.",
+            rows.len(),
+            bytes(first.bytes),
+            first.day,
+            bytes(last.bytes),
+            last.day
+        ),
+    }
+}
+
 /// A retention count: `unlimited` for -1.
 pub fn count(n: i32) -> String {
     if n < 0 {
