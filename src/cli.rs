@@ -57,6 +57,10 @@ pub enum Command {
     /// Run a DR drill now: restore into a scratch cluster, replay, validate, measure RTO and RPO,
     /// record it, remove the cluster. Exit 0 passed, 2 failed or aborted, 1 refused.
     Drill(DrillArgs),
+    /// DR evidence for auditors: objectives, every drill of the period with RTO/RPO and phases,
+    /// what followed failures, the phase dominating RTO and its trend, coverage, retention,
+    /// verifications, failovers and recoveries. Exit 0 made, 1 user error, 2 store unreadable.
+    Report(ReportArgs),
     /// Configuration commands.
     Config {
         /// What to do with the configuration.
@@ -137,6 +141,27 @@ pub struct DrillArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `backstop report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The venture to report on.
+    #[arg(long, value_name = "V")]
+    pub venture: String,
+    /// Start of the period: a date (2026-01-01, UTC), RFC 3339, or before now (-90d). Default:
+    /// a year before --until.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// End of the period (exclusive; a date includes that whole day). Default: now.
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// md (Markdown), html (one self-contained printable page) or json.
+    #[arg(long, value_name = "FORMAT", default_value = "md", value_parser = ["md", "html", "json"])]
+    pub format: String,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Arguments of `backstop retention`. Counts: N ≥ 0, or `-1`/`unlimited`; durations: restic's
@@ -324,6 +349,27 @@ mod tests {
             panic!("drill")
         };
         assert_eq!((args.to.as_deref(), args.json), (Some("-15m"), true));
+        let cli = Cli::try_parse_from([
+            "backstop",
+            "report",
+            "--venture",
+            "acme",
+            "--since=-90d",
+            "--format",
+            "html",
+        ])
+        .expect("parses");
+        let Command::Report(args) = cli.command else {
+            panic!("report")
+        };
+        assert_eq!(
+            (args.since.as_deref(), args.format.as_str()),
+            (Some("-90d"), "html")
+        );
+        assert!(
+            Cli::try_parse_from(["backstop", "report", "--venture", "a", "--format", "pdf"])
+                .is_err()
+        );
         let cli = Cli::try_parse_from(["backstop", "config", "check"]).expect("parses");
         assert!(matches!(
             cli.command,

@@ -62,6 +62,8 @@ pub async fn run(config: &Config, args: &DemoArgs) -> Result<(), DemoError> {
         eprintln!("backstop demo: removing the cluster failed: {e}");
     }
     let removed = remove_dir(&repo_dir);
+    // Drills run with `backstop drill` against the demo leave their (empty) lock directory.
+    let _ = std::fs::remove_dir_all(root.join("drills"));
     for file in ["backstop.toml", "state.db", "state.db-wal", "state.db-shm"] {
         let _ = std::fs::remove_file(root.join(file));
     }
@@ -110,6 +112,14 @@ backup_max_age = "26h"
   command = "{command}"
   poll_interval = "15s"
   repo_ls_interval = "30s"
+
+  [ventures.heartbeat]
+  enabled = true
+  interval = "5s"
+
+  [ventures.drill]
+  timeout = "10m"
+  assertions = ["SELECT count(*) >= 10000 FROM demo_writes"]
 "#,
         state = root.join("state.db").display(),
         root = root.display(),
@@ -177,6 +187,8 @@ async fn run_with(
     println!("             {with_env} check");
     println!("             {with_env} backups --venture {VENTURE}");
     println!("             {with_env} pitr --venture {VENTURE}");
+    println!("             {with_env} drill --venture {VENTURE}");
+    println!("             {with_env} report --venture {VENTURE} --since=-1d");
     crate::http::shutdown_signal().await;
     println!("backstop demo: stopping and removing {}", root.display());
     let _ = stop_writer.send(true);

@@ -95,13 +95,28 @@ fn options(statement_timeout: Duration) -> ConnectOptions {
     }
 }
 
-/// Connects to `dbname` of the scratch cluster.
+/// How long a promoted scratch cluster may still refuse connections as "starting up".
+const STARTING_UP_GRACE: Duration = Duration::from_secs(30);
+
+/// Connects to `dbname` of the scratch cluster. The control file says "in production" a moment
+/// before the postmaster accepts connections, so SQLSTATE 57P03 ("the database system is starting
+/// up") is retried for [`STARTING_UP_GRACE`].
 pub async fn scratch_client(checks: &Checks<'_>, dbname: &str) -> Result<Client, PgError> {
-    connect(
-        &socket_dsn(checks.sock, checks.port, dbname),
-        &options(checks.statement_timeout),
-    )
-    .await
+    let dsn = socket_dsn(checks.sock, checks.port, dbname);
+    let started = std::time::Instant::now();
+    loop {
+        match connect(&dsn, &options(checks.statement_timeout)).await {
+            Err(e) if starting_up(&e) && started.elapsed() < STARTING_UP_GRACE => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The server refused the connection because it is still starting up (57P03).
+fn starting_up(e: &PgError) -> bool {
+    matches!(e, PgError::Connect { reason, .. } if reason.contains("57P03"))
 }
 
 /// `pg_is_in_recovery()` and `pg_last_xact_replay_timestamp()` of the promoted cluster.
@@ -245,6 +260,20 @@ async fn check_indexes(checks: &Checks<'_>, v: &mut Validation) -> Result<(), Dr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_starting_up_is_retried() {
+        let refused = |reason: &str| PgError::Connect {
+            kind: crate::error::ErrorKind::Connect,
+            reason: reason.to_owned(),
+        };
+        assert!(starting_up(&refused(
+            "FATAL (57P03): the database system is starting up"
+        )));
+        assert!(!starting_up(&refused(
+            "FATAL (28P01): password authentication failed"
+        )));
+    }
 
     #[test]
     fn counts_compare_exactly() {

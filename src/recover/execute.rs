@@ -159,7 +159,13 @@ pub async fn start_and_wait(dir: &Path, limit: Duration) -> Result<Duration, Rec
         )
         .await
         .map_err(RecoverError::Cluster)?;
-        if cluster_state(&controldata) == Some("in production") {
+        // A restored pg_control reads "in production" (copied from the running source) until the
+        // startup process begins recovery, so the postmaster must also report itself "ready"
+        // (connections accepted after promotion; "standby" while still in recovery).
+        let pid_file = std::fs::read_to_string(dir.join("postmaster.pid")).unwrap_or_default();
+        if cluster_state(&controldata) == Some("in production")
+            && postmaster_status(&pid_file) == Some("ready")
+        {
             return Ok(started.elapsed());
         }
         let pid = dir.join("postmaster.pid").exists();
@@ -178,6 +184,16 @@ pub async fn start_and_wait(dir: &Path, limit: Duration) -> Result<Duration, Rec
     }
 }
 
+/// The postmaster's status line of `postmaster.pid` (the 8th): `starting`, `standby`, `ready`
+/// or `stopping`.
+pub fn postmaster_status(pid_file: &str) -> Option<&str> {
+    pid_file
+        .lines()
+        .nth(7)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
 /// `Database cluster state:` from `pg_controldata` output.
 pub fn cluster_state(controldata: &str) -> Option<&str> {
     controldata
@@ -189,6 +205,13 @@ pub fn cluster_state(controldata: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_postmaster_status_is_the_eighth_line() {
+        let pid = "123\n/d\n1700000000\n5432\n/tmp\n\n  5432001     0\nready   \n";
+        assert_eq!(postmaster_status(pid), Some("ready"));
+        assert_eq!(postmaster_status("123\n/d\n"), None);
+    }
 
     #[test]
     fn confirm_must_be_the_venture_name() {

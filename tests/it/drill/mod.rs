@@ -1,11 +1,13 @@
 //! DR drills against a real pgBackRest 2.45 stanza: a passing `latest` drill with the heartbeat,
-//! a drill to a point in time, a corrupted backup, and SIGKILL mid-drill followed by cleanup;
-//! and the logical drill of a Supabase venture against a local cluster standing in for it.
+//! a drill to a point in time, a corrupted backup, SIGKILL mid-drill followed by cleanup, the
+//! report over a passed and a failed drill, and the logical drill of a Supabase venture against
+//! a local cluster standing in for it.
 
 mod corrupt;
 mod kill;
 mod latest;
 mod pitr;
+mod report;
 mod supabase;
 
 use std::path::{Path, PathBuf};
