@@ -13,6 +13,10 @@
 //! - [`record`]: the result into the store and the snapshot; the last results loaded at start.
 //! - [`cleanup`]: leftovers of a crash (scratch clusters, `running` records) at the next start.
 //! - [`command`]: `backstop drill --venture V [--to TIME] [--json]`.
+//! - [`schedule`]: due times, catch-up after downtime, what to do at a due time (pure).
+//! - [`scheduler`]: runs drills on `[ventures.drill] schedule` as the venture's leader, counts
+//!   missed runs, checks in with Sentry.
+//! - [`notify`]: drill failed / recovered / aborted notifications after every drill.
 //!
 //! A drill only reads from the source: `pgbackrest restore` and `archive-get` read the
 //! repository, the scratch cluster has `archive_mode = off`, and on the primary only
@@ -22,9 +26,12 @@ pub mod cleanup;
 pub mod command;
 pub mod heartbeat;
 pub mod measure;
+pub mod notify;
 pub mod record;
 pub mod restore;
 pub mod runner;
+pub mod schedule;
+pub mod scheduler;
 pub mod scratch;
 mod sql;
 pub mod target;
