@@ -1,7 +1,8 @@
 //! `backstop drill --venture V [--to TIME] [--json]`: cleans leftovers of earlier crashes, runs
 //! one drill now (the configured target, or `--to`), records it, prints it. Exit codes: 0 passed,
 //! 2 failed or aborted (also when another drill of the venture runs), 1 refusal or user error
-//! (unknown venture, not pgBackRest, `--to` not a time or outside the window).
+//! (unknown venture, not pgBackRest, `--to` not a time or outside the window). Notifications
+//! follow as for the agent's drills ([`super::notify`]).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use crate::store::Store;
 pub async fn run(config: &Config, args: &DrillArgs) -> u8 {
     match drill(config, args).await {
         Ok(outcome) => {
+            super::notify::after_command(config, &outcome).await;
             if args.json {
                 match serde_json::to_string_pretty(&outcome) {
                     Ok(text) => println!("{text}"),

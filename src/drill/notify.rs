@@ -141,6 +141,40 @@ pub async fn after(notifier: &Notifier, store: &Store, objectives: &Objectives, 
     notifier.notify(n);
 }
 
+/// How long `backstop drill` waits for its notification to go out before exiting.
+pub const COMMAND_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// [`after`] for a one-shot process (`backstop drill`): its own notifier (sends recorded in
+/// the store), drained for up to [`COMMAND_GRACE`].
+pub async fn after_command(config: &crate::config::Config, o: &DrillOutcome) {
+    if config.notify.is_empty() && o.outcome != "aborted" {
+        return;
+    }
+    let store = match Store::open(&config.agent.state).await {
+        Ok(store) => store,
+        Err(e) => {
+            tracing::warn!(error = %e, "no drill notification: the state store does not open");
+            return;
+        }
+    };
+    let (sends, records) = tokio::sync::mpsc::unbounded_channel();
+    let notifier = match Notifier::builder(&config.notify).records(sends).build() {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "notifications are off for this drill");
+            return;
+        }
+    };
+    let recorder = tokio::spawn(crate::plumbing::record_sends(store.clone(), records));
+    let objectives = config
+        .venture(&o.venture)
+        .map(crate::config::VentureConfig::objectives)
+        .unwrap_or_default();
+    after(&notifier, &store, &objectives, o).await;
+    notifier.shutdown(COMMAND_GRACE).await;
+    let _ = tokio::time::timeout(COMMAND_GRACE, recorder).await;
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

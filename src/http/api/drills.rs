@@ -6,6 +6,11 @@
 //! 400 for a bad body or a target the venture cannot drill. The drill's notifications follow as
 //! for scheduled ones ([`crate::drill::notify::after`]).
 
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -72,19 +77,43 @@ pub(crate) async fn start(
     let Some(config) = api.drills.config.venture(&venture) else {
         return Err(HttpError::NotFound(format!("no venture named {venture:?}")));
     };
-    let requested = Utc::now();
-    let target = request(&body, requested)?;
+    let target = request(&body, Utc::now())?;
     let objectives = app
         .state
         .load()
         .venture(&venture)
         .map(|v| v.objectives.clone())
         .unwrap_or_else(|| config.objectives());
+    // Running records of the venture before this request (a stale one of another host).
+    let before: HashSet<i64> = api
+        .drills
+        .store
+        .running_drills()
+        .await
+        .map(|r| {
+            r.iter()
+                .filter(|d| d.venture == venture)
+                .map(|d| d.id)
+                .collect()
+        })
+        .unwrap_or_default();
+    let claimed = Arc::new(AtomicBool::new(false));
     let task = {
         let api = api.clone();
         let venture = venture.clone();
+        let claimed = claimed.clone();
         tokio::spawn(async move {
-            let result = run_drill(&api.drills, &venture, target).await;
+            let mut drill = std::pin::pin!(run_drill(&api.drills, &venture, target));
+            // The runner claims the venture (single flight, lock file) before its first await:
+            // once the first poll is pending, the next running record of the venture is this one.
+            let first = std::future::poll_fn(|cx| Poll::Ready(drill.as_mut().poll(cx))).await;
+            let result = match first {
+                Poll::Ready(result) => result,
+                Poll::Pending => {
+                    claimed.store(true, Ordering::SeqCst);
+                    drill.await
+                }
+            };
             match &result {
                 Ok(o) => {
                     tracing::info!(venture = %venture, id = o.id, outcome = %o.outcome,
@@ -110,20 +139,21 @@ pub(crate) async fn start(
                 }
             }
         }
-        if let Ok(running) = api.drills.store.running_drills().await {
-            let since = requested - chrono::TimeDelta::seconds(1);
-            if let Some(d) = running
-                .iter()
-                .filter(|d| d.venture == venture && d.started_at >= since)
-                .max_by_key(|d| d.id)
-            {
-                break Some(d.id);
+        if claimed.load(Ordering::SeqCst) {
+            if let Ok(running) = api.drills.store.running_drills().await {
+                if let Some(d) = running
+                    .iter()
+                    .filter(|d| d.venture == venture && !before.contains(&d.id))
+                    .max_by_key(|d| d.id)
+                {
+                    break Some(d.id);
+                }
             }
         }
         if tokio::time::Instant::now() >= deadline {
             break None;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     };
     tracing::info!(venture = %venture, id = ?id, "drill started through the API");
     Ok((

@@ -5,6 +5,7 @@ mod corrupt;
 mod kill;
 mod latest;
 mod pitr;
+mod scheduled;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
