@@ -1,4 +1,4 @@
-//! The drill scheduler: one task per venture with a pgBackRest source, running
+//! The drill scheduler: one task per venture with a backup source, running
 //! [`run_drill`](super::run_drill) with the configured target on `[ventures.drill] schedule`
 //! (cron, UTC) when this agent leads the venture. Decisions are [`super::schedule`]'s (pure);
 //! this file sleeps, reads the snapshot and the store, and starts drills.
@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 
 use super::schedule::{at_due, catch_up, Due, Miss, Schedule};
 use super::{run_drill, DrillContext, DrillError, TargetRequest};
-use crate::config::{BackupsConfig, VentureConfig};
+use crate::config::VentureConfig;
 use crate::notify::checkin::Monitor;
 use crate::notify::Notifier;
 use crate::store::NewEvent;
@@ -41,10 +41,11 @@ const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// Bound on the scheduler's own store calls (last drill, missed-run events).
 const STORE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Whether the scheduler drills `v`: a pgBackRest source (Supabase logical drills dispatch
-/// through the same runner once they exist; add them here).
+/// Whether the scheduler drills `v`: it has a backup source. [`run_drill`] dispatches by kind
+/// (pgBackRest physical drills; Supabase logical drills where the runner supports them — until
+/// then a Supabase venture's due runs are refused and counted as missed, never skipped).
 pub fn scheduled(v: &VentureConfig) -> bool {
-    matches!(v.backups, Some(BackupsConfig::PgBackRest(_)))
+    v.backups.is_some()
 }
 
 /// One venture's scheduler.
@@ -207,7 +208,7 @@ impl Scheduler {
             last.map_or("none".to_owned(), |t| t.to_rfc3339())
         );
         self.record_missed(now, &why, c.missed).await;
-        if c.run && !running.is_some_and(|h| !h.is_finished()) {
+        if c.run && running.is_none_or(JoinHandle::is_finished) {
             Some(self.start(now))
         } else {
             None
