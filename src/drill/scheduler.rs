@@ -15,8 +15,10 @@
 //!   [`CLEANUP_GRACE`] on top as a last resort for a hung preparation (the drill is then left
 //!   `running` and cleaned up at the next start, like after a crash).
 //! - Each started drill checks in with Sentry (monitor `backstop-drill-<venture>`, crontab = the
-//!   schedule): `in_progress`, then `ok` when it passed, `error` otherwise. A missed run sends
-//!   nothing, so Sentry reports it missed. After each drill, [`super::notify::after`].
+//!   schedule): `in_progress`, then `ok` when it passed, `error` otherwise (also when the
+//!   runner refused to start it). A run missed before starting (overlap, not ready, leadership
+//!   unknown) sends nothing, so Sentry reports it missed. After each drill,
+//!   [`super::notify::after`].
 
 use std::sync::Arc;
 use std::time::Duration;

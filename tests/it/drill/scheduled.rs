@@ -2,7 +2,8 @@
 //! schedule (set on the loaded config: the config file accepts 5-field cron only): scheduled
 //! drills run; the first fails (its assertion needs a table that does not exist yet) and pages
 //! `acme:drill` at a PagerDuty fake; once the table is archived a later drill passes and
-//! resolves it; drills longer than the 2 s period overlap the next due times, which are skipped,
+//! resolves it; drills longer than the 2 s period (an assertion sleeps 3 s) overlap the next due
+//! times, which are skipped,
 //! counted in `backstop_drill_missed_runs_total` and recorded as events; each started drill
 //! checks in with a Sentry fake (`in_progress`, then `error` or `ok` with the same id).
 
@@ -60,7 +61,8 @@ async fn scheduled_drills_run_skip_overlaps_count_misses_notify_and_check_in() {
     let s = setup(
         "1s",
         false,
-        "  assertions = [\"SELECT to_regclass('public.marker') IS NOT NULL\"]",
+        // The second assertion makes every drill outlast the 2 s period: overlaps are certain.
+        "  assertions = [\"SELECT to_regclass('public.marker') IS NOT NULL\", \"SELECT true FROM pg_sleep(3)\"]",
     )
     .await;
     s.st.backup("full").await;
