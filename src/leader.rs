@@ -84,16 +84,18 @@ impl Leadership {
         self.ttl / 3
     }
 
-    /// Takes or renews every venture's lease once and publishes the result.
+    /// Takes or renews every venture's lease once and publishes the result (one snapshot
+    /// update, only when something changed).
     pub async fn renew(&self, state: &SharedState) {
+        let mut leads = Vec::with_capacity(self.ventures.len());
         for venture in &self.ventures {
-            let leads = match tokio::time::timeout(
+            let lead = match tokio::time::timeout(
                 self.renew_every(),
                 self.store.try_lead(venture, &self.holder, self.ttl),
             )
             .await
             {
-                Ok(Ok(leads)) => leads,
+                Ok(Ok(lead)) => lead,
                 Ok(Err(e)) => {
                     tracing::warn!(venture = %venture, error = %e,
                         "renewing the venture's leadership lease failed; not leading until it succeeds");
@@ -105,16 +107,40 @@ impl Leadership {
                     false
                 }
             };
-            let before = state.load().venture(venture).and_then(|v| v.leader);
-            state.update(|s| {
-                if let Some(v) = s.venture_mut(venture) {
-                    v.leader = Some(leads);
-                }
-            });
-            if before != Some(leads) {
-                tracing::info!(venture = %venture, leads, holder = %self.holder, "venture leadership");
-            }
+            leads.push(lead);
         }
+        self.publish(state, &leads);
+    }
+
+    /// Publishes `leads` (in [`Leadership::new`]'s venture order) when any changed.
+    fn publish(&self, state: &SharedState, leads: &[bool]) {
+        let snap = state.load();
+        let changed: Vec<(&String, bool)> = self
+            .ventures
+            .iter()
+            .zip(leads.iter().copied())
+            .filter(|(v, lead)| snap.venture(v).is_some_and(|s| s.leader != Some(*lead)))
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        for (venture, lead) in &changed {
+            tracing::debug!(venture = %venture, leads = lead, "venture leadership changed");
+        }
+        state.update(|s| {
+            for (venture, lead) in &changed {
+                if let Some(v) = s.venture_mut(venture) {
+                    v.leader = Some(*lead);
+                }
+            }
+        });
+        tracing::info!(
+            holder = %self.holder,
+            changed = changed.len(),
+            leading = leads.iter().filter(|l| **l).count(),
+            ventures = self.ventures.len(),
+            "venture leadership"
+        );
     }
 
     /// Releases every lease this process holds (best effort, bounded) and marks it not leading.
@@ -129,12 +155,8 @@ impl Leadership {
                 tracing::warn!(venture = %venture,
                     "releasing the leadership lease failed; it expires by itself");
             }
-            state.update(|s| {
-                if let Some(v) = s.venture_mut(venture) {
-                    v.leader = Some(false);
-                }
-            });
         }
+        self.publish(state, &vec![false; self.ventures.len()]);
     }
 
     /// Renews every `ttl / 3` until `stopped`, then releases.

@@ -38,8 +38,9 @@ use crate::store::NewEvent;
 /// Time a drill gets beyond its `timeout` for cleanup and recording before the scheduler stops
 /// waiting for it.
 pub const CLEANUP_GRACE: Duration = Duration::from_secs(600);
-/// How often the scheduler looks at leadership between due times.
-const LOOK_EVERY: Duration = Duration::from_secs(1);
+/// How often the scheduler looks at leadership between due times: a takeover's catch-up check
+/// follows within one lease period (cheap enough for 10,000 idle ventures).
+const LOOK_EVERY: Duration = crate::leader::DEFAULT_TTL;
 /// Bound on the scheduler's own store calls (last drill, missed-run events).
 const STORE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -86,15 +87,36 @@ pub fn schedulers(ctx: &DrillContext, notifier: &Arc<Notifier>) -> Vec<Scheduler
         .collect()
 }
 
-/// Spawns every scheduler, each bound to the current Sentry hub (its check-ins go there).
+/// Publishes every scheduler's first due time (one snapshot update), then spawns each, bound to
+/// the current Sentry hub (its check-ins go there).
 pub fn spawn_schedulers(
     ctx: &DrillContext,
     notifier: &Arc<Notifier>,
     stopped: &watch::Receiver<bool>,
 ) -> Vec<JoinHandle<()>> {
-    schedulers(ctx, notifier)
+    let now = Utc::now();
+    let planned: Vec<(Scheduler, Option<DateTime<Utc>>)> = schedulers(ctx, notifier)
         .into_iter()
-        .map(|s| tokio::spawn(s.run(stopped.clone()).bind_hub(sentry::Hub::current())))
+        .map(|s| {
+            let next = s.schedule.next_after(now);
+            (s, next)
+        })
+        .collect();
+    ctx.state.update(|snap| {
+        for (s, next) in &planned {
+            if let Some(v) = snap.venture_mut(&s.venture) {
+                v.drill.next_run = *next;
+            }
+        }
+    });
+    planned
+        .into_iter()
+        .map(|(s, next)| {
+            tokio::spawn(
+                s.run(next, stopped.clone())
+                    .bind_hub(sentry::Hub::current()),
+            )
+        })
         .collect()
 }
 
@@ -121,11 +143,11 @@ impl Scheduler {
         }
     }
 
-    /// Runs until `stopped`; a drill in progress then finishes in the background.
-    pub async fn run(self, mut stopped: watch::Receiver<bool>) {
+    /// Runs until `stopped`, starting with the due time `next` (already published); a drill in
+    /// progress then finishes in the background.
+    pub async fn run(self, mut next: Option<DateTime<Utc>>, mut stopped: watch::Receiver<bool>) {
         let mut running: Option<JoinHandle<()>> = None;
         let mut caught_up = false;
-        let mut next = self.publish_next(Utc::now());
         loop {
             let snap = self.ctx.state.load();
             let leader = snap.venture(&self.venture).and_then(|v| v.leader);
