@@ -1,7 +1,7 @@
 //! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
 //! endpoint, one poller per backup source, a scheduled `pgbackrest verify` per pgBackRest stanza
-//! (its last result loaded from the store first), readiness, and the HTTP server; shuts
-//! everything down on SIGTERM or Ctrl-C.
+//! (its last result loaded from the store first), venture leadership, the drill scheduler,
+//! readiness, and the HTTP server with its API; shuts everything down on SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -63,6 +63,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                 source: v.backups.as_ref().map(|b| SourceState::new(b.kind())),
                 errors: Default::default(),
                 drill: Default::default(),
+                leader: None,
             })
             .collect(),
     }
@@ -101,8 +102,8 @@ pub struct RunningAgent {
     pub state: SharedState,
     /// The durable store.
     pub store: crate::store::Store,
-    /// Notifications to the configured receivers.
-    pub notifier: crate::notify::Notifier,
+    /// Notifications to the configured receivers (shared with the drill scheduler and the API).
+    pub notifier: std::sync::Arc<crate::notify::Notifier>,
     /// What DR drills need (for the scheduler and the API): config, store, state, single flight.
     pub drills: crate::drill::DrillContext,
     stop: watch::Sender<bool>,
@@ -115,13 +116,18 @@ impl RunningAgent {
     /// Signals every task to stop and waits for the HTTP server to drain.
     pub async fn shutdown(self) -> Result<(), AgentError> {
         let _ = self.stop.send(true);
-        self.notifier.shutdown(Duration::from_secs(5)).await;
-        // The notifier is gone, so the recorder ends once it has stored the last sends.
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.recorder).await;
         for t in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
-        match self.server.await {
+        let served = self.server.await;
+        // The scheduler and the API hold the notifier too; a drill still running in the
+        // background keeps it (its workers then drain on their own).
+        if let Ok(notifier) = std::sync::Arc::try_unwrap(self.notifier) {
+            notifier.shutdown(Duration::from_secs(5)).await;
+            // The notifier is gone, so the recorder ends once it has stored the last sends.
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.recorder).await;
+        }
+        match served {
             Ok(Ok(())) | Err(_) => Ok(()),
             Ok(Err(e)) => Err(AgentError::Serve(e)),
         }
@@ -158,9 +164,11 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         .collect();
     crate::plumbing::apply_overrides(&store, &state, &configured).await?;
     let (records, sends) = tokio::sync::mpsc::unbounded_channel();
-    let notifier = crate::notify::Notifier::builder(&config.notify)
-        .records(records)
-        .build()?;
+    let notifier = std::sync::Arc::new(
+        crate::notify::Notifier::builder(&config.notify)
+            .records(records)
+            .build()?,
+    );
     let (stop, stopped) = watch::channel(false);
     let mut tasks = spawn_collectors(targets(config), state.clone(), stopped.clone());
     tasks.extend(crate::sources::spawn_sources(config, &state, &stopped));
@@ -175,6 +183,15 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         runner: crate::drill::DrillRunner::new(config.agent.max_concurrent_drills),
     };
     tasks.push(tokio::spawn(crate::drill::record::start(drills.clone())));
+    let leadership = crate::leader::Leadership::new(
+        store.clone(),
+        config.ventures.iter().map(|v| v.name.clone()).collect(),
+        crate::leader::DEFAULT_TTL,
+    );
+    tasks.push(tokio::spawn(leadership.run(state.clone(), stopped.clone())));
+    tasks.extend(crate::drill::scheduler::spawn_schedulers(
+        &drills, &notifier, &stopped,
+    ));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(
         store.clone(),
@@ -204,10 +221,14 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
             max_cycle,
         )));
     }
-    let app = crate::http::router(crate::http::AppState::new(
-        state.clone(),
-        crate::metrics::Metrics::new(state.clone()),
-    ));
+    let app = crate::http::router(
+        crate::http::AppState::new(state.clone(), crate::metrics::Metrics::new(state.clone()))
+            .with_api(crate::http::api::Api::new(
+                drills.clone(),
+                notifier.clone(),
+                config.agent.admin_token.clone(),
+            )),
+    );
     let mut stopped_http = stopped;
     let server = tokio::spawn(crate::http::serve(listener, app, async move {
         let _ = stopped_http.wait_for(|s| *s).await;

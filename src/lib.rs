@@ -12,7 +12,8 @@
 //! (PagerDuty, Slack, webhooks); [`inspect`] answers `backstop pitr` and `backstop backups` for
 //! one venture; [`drill`] runs DR drills into scratch clusters; [`recover`] plans and carries out point-in-time recoveries; [`report`] writes DR
 //! evidence for auditors; [`store`] keeps
-//! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`agent`] wires
+//! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`leader`] decides
+//! which of several agents leads a venture; [`agent`] wires
 //! it all.
 #![deny(missing_docs)]
 
@@ -25,6 +26,7 @@ pub mod drill;
 pub mod error;
 pub mod http;
 pub mod inspect;
+pub mod leader;
 pub mod metrics;
 pub mod notify;
 pub mod pitr;

@@ -137,6 +137,8 @@ pub struct VentureState {
     pub errors: BTreeMap<ErrorKind, u64>,
     /// DR drill results (`backstop_drill_*`).
     pub drill: DrillState,
+    /// Whether this agent leads the venture ([`crate::leader`]); `None` until first known.
+    pub leader: Option<bool>,
 }
 
 impl VentureState {

@@ -2,7 +2,8 @@
 //! one drill now (the configured target, or `--to`), records it, prints it. Exit codes: 0 passed,
 //! 2 failed or aborted (also when another drill of the venture runs), 1 refusal or user error
 //! (unknown venture, no backups, `--to` not a time or outside the window). Supabase ventures get
-//! the logical drill ([`super::logical`]).
+//! the logical drill ([`super::logical`]). Notifications follow as for the agent's drills
+//! ([`super::notify`]).
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::store::Store;
 pub async fn run(config: &Config, args: &DrillArgs) -> u8 {
     match drill(config, args).await {
         Ok(outcome) => {
+            super::notify::after_command(config, &outcome).await;
             if args.json {
                 match serde_json::to_string_pretty(&outcome) {
                     Ok(text) => println!("{text}"),

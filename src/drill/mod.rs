@@ -17,6 +17,10 @@
 //!   fresh scratch cluster, counts in the same snapshot, the PITR-plan check), with its phases
 //!   (`logical_phases`), [`logical_source`], [`logical_cluster`], [`dump_restore`],
 //!   [`pg_version`], [`supabase_roles`], [`conninfo`], [`client_program`] and [`pitr_check`].
+//! - [`schedule`]: due times, catch-up after downtime, what to do at a due time (pure).
+//! - [`scheduler`]: runs drills on `[ventures.drill] schedule` as the venture's leader, counts
+//!   missed runs, checks in with Sentry.
+//! - [`notify`]: drill failed / recovered / aborted notifications after every drill.
 //!
 //! A drill only reads from the source: `pgbackrest restore` and `archive-get` read the
 //! repository, the scratch cluster has `archive_mode = off`, and on the primary only
@@ -35,11 +39,14 @@ pub mod logical_cluster;
 mod logical_phases;
 pub mod logical_source;
 pub mod measure;
+pub mod notify;
 pub mod pg_version;
 pub mod pitr_check;
 pub mod record;
 pub mod restore;
 pub mod runner;
+pub mod schedule;
+pub mod scheduler;
 pub mod scratch;
 mod sql;
 pub mod supabase_roles;

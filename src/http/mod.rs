@@ -1,5 +1,6 @@
-//! The HTTP server: `/metrics`, `/healthz`, `/readyz`, hardened with timeouts, size limits and
-//! security headers.
+//! The HTTP server: `/metrics`, `/healthz`, `/readyz`, the JSON API under `/api/v1` ([`api`]),
+//! hardened with timeouts, size limits and security headers. Writes need the admin token
+//! ([`auth`]) and are rate limited ([`limit`]).
 //!
 //! Handlers only read the [`SharedState`] snapshot and the [`Metrics`] registry; nothing they do
 //! waits on a database, so a scrape or a health check answers even while every endpoint is down.
@@ -19,7 +20,11 @@
 //! # }
 //! ```
 
+pub mod api;
+pub mod auth;
 mod handlers;
+pub mod limit;
+mod response;
 mod serve;
 #[cfg(test)]
 mod tests;
@@ -35,21 +40,52 @@ pub use serve::{harden, serve, shutdown_signal, Limits};
 use crate::metrics::Metrics;
 use crate::state::SharedState;
 
-/// Errors of the HTTP subsystem.
+/// Errors of the HTTP subsystem: the server's own, and the API's answers (each becomes a JSON
+/// response with its status, see `response.rs`).
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The server stopped with an I/O error (accepting connections failed).
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
+    /// 401: no or a wrong admin token (deliberately without detail).
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 403: no admin token is configured, so writes are off.
+    #[error("writes are disabled: no admin token is configured (set the environment variable named by agent.admin_token_env, or agent.admin_token_file)")]
+    WritesDisabled,
+    /// 429: over the write rate limit.
+    #[error("too many write requests; retry after {retry_after_secs}s")]
+    RateLimited {
+        /// Seconds until a write is allowed again (`Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// 400: the request is malformed or asks for something impossible.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: no such venture (or resource).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the resource is busy (a drill of the venture already runs).
+    #[error("{0}")]
+    Conflict(String),
+    /// 500: something on the agent's side failed; the detail is logged, not returned.
+    #[error("internal error; see the agent's log")]
+    Internal,
+    /// 503: the API is not available in this server (no agent behind it).
+    #[error("the API is not available here")]
+    Unavailable,
 }
 
-/// What every handler can read: the observed state and the metrics registry.
+/// What every handler can read: the observed state and the metrics registry, and what the
+/// API needs when an agent runs behind the server.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// The current snapshot.
     pub state: SharedState,
     /// The registry `/metrics` encodes.
     pub metrics: Arc<Metrics>,
+    /// The API's context; `None` answers 503 on API routes.
+    pub api: Option<Arc<api::Api>>,
 }
 
 impl AppState {
@@ -58,7 +94,14 @@ impl AppState {
         Self {
             state,
             metrics: Arc::new(metrics),
+            api: None,
         }
+    }
+
+    /// The same state with the API's context (drills, notifier, admin token, write limit).
+    pub fn with_api(mut self, api: api::Api) -> Self {
+        self.api = Some(Arc::new(api));
+        self
     }
 }
 
@@ -73,6 +116,7 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(handlers::metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
+        .merge(api::routes(&app))
         .fallback(handlers::not_found)
         .with_state(app);
     harden(routes, &Limits::default())

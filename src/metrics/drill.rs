@@ -1,7 +1,8 @@
 //! DR drill gauges, labelled `{venture}`, read from each venture's
 //! [`DrillState`](crate::state::DrillState): when a drill last ran and last passed, whether the
 //! last passed-or-failed one passed, and the RTO/RPO the last passed drill measured. Absent until
-//! a drill finished (or one was loaded from the store at start). The run counters are encoded
+//! a drill finished (or one was loaded from the store at start); the next due time is absent for
+//! a venture the scheduler does not drill. The run counters are encoded
 //! with the other venture counters in `collector.rs`.
 
 use std::fmt;
@@ -28,6 +29,14 @@ pub(super) fn encode(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::R
         "Unix time the last passed DR drill finished.",
         Some(&SECONDS),
         |v| v.drill.last_success.map(unix),
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "drill_next_run_timestamp",
+        "Unix time the next scheduled DR drill is due.",
+        Some(&SECONDS),
+        |v| v.drill.next_run.map(unix),
     )?;
     venture_gauge(
         enc,

@@ -59,7 +59,9 @@ fn venture(i: usize, now: DateTime<Utc>) -> VentureState {
             rpo_seconds: Some(7.5),
             runs: [1, 0, 0],
             missed_runs: 0,
+            next_run: Some(now + TimeDelta::days(70)),
         },
+        leader: Some(true),
     }
 }
 

@@ -25,6 +25,8 @@ pub struct DrillState {
     pub runs: [u64; 3],
     /// Scheduled drills that could not start, since the agent started.
     pub missed_runs: u64,
+    /// When the next scheduled drill is due (`None` when the venture is not scheduled).
+    pub next_run: Option<DateTime<Utc>>,
 }
 
 impl DrillState {

@@ -2,11 +2,13 @@
 //! (DESIGN.md §12). Run with `cargo test --test it`.
 
 mod agent;
+mod api;
 mod cli;
 mod collector;
 mod connect;
 mod drill;
 mod harness;
+mod leader;
 mod notify;
 mod pgbackrest;
 mod retention;

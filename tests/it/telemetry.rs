@@ -134,7 +134,7 @@ async fn poll_cycle_checks_in_with_sentry() {
 
 /// The JSON payloads of the items of `kind` in a Sentry envelope (header line, then item
 /// header and payload lines).
-fn envelope_items(text: &str, kind: &str) -> Vec<serde_json::Value> {
+pub fn envelope_items(text: &str, kind: &str) -> Vec<serde_json::Value> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for pair in lines.windows(2).skip(1) {

@@ -1,5 +1,5 @@
 //! A damaged backup set (a data file truncated in the repository) fails the drill with a readable
-//! cause and exit 2; the failure, its failed step and a log excerpt are in the store; no scratch
+//! cause, a notification and exit 2; the failure, its failed step and a log excerpt are in the store; no scratch
 //! cluster is left.
 
 use super::setup;
@@ -47,8 +47,30 @@ async fn a_corrupted_backup_fails_the_drill_with_a_readable_cause() {
     )
     .expect("conf");
 
+    // `backstop drill` notifies the failure (a webhook fake standing in for any receiver).
+    let hook = crate::harness::fake_http::FakeHttp::start(204, "").await;
+    let url_file = s.root.path().join("hook-url");
+    std::fs::write(&url_file, format!("http://{}/hook", hook.addr)).expect("url file");
+    let mut toml = std::fs::read_to_string(&s.config).expect("config");
+    toml.push_str(&format!(
+        "\n[[notify]]\nkind = \"webhook\"\nurl_file = \"{}\"\nmin_severity = \"info\"\n",
+        url_file.display()
+    ));
+    std::fs::write(&s.config, toml).expect("config");
+
     let (code, json, err) = s.drill(&[]);
     assert_eq!(code, Some(2), "{json:#}\n{err}");
+    let sent: Vec<serde_json::Value> = hook.requests().iter().map(|r| r.json()).collect();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(
+        (&sent[0]["event"], &sent[0]["action"], &sent[0]["severity"]),
+        (&"drill".into(), &"trigger".into(), &"critical".into())
+    );
+    assert_eq!(
+        sent[0]["details"]["failed_step"], "restore",
+        "{:#}",
+        sent[0]
+    );
     assert_eq!(json["outcome"], "failed", "{json:#}");
     let reason = json["reason"].as_str().expect("reason");
     eprintln!("corrupted backup: {reason}");

@@ -8,6 +8,7 @@ mod kill;
 mod latest;
 mod pitr;
 mod report;
+mod scheduled;
 mod supabase;
 
 use std::path::{Path, PathBuf};
