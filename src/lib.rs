@@ -30,6 +30,7 @@ pub mod notify;
 pub mod pitr;
 pub mod plumbing;
 pub mod postgres;
+pub mod probe;
 pub mod recover;
 pub mod report;
 pub mod retention;
