@@ -142,7 +142,13 @@ fn hysteresis_table() {
         Case {
             name: "a clock step backwards never shortens min_down",
             config: defaults,
-            results: &[(Pass, 0), (Failed, 10), (Failed, 11), (Failed, 3), (Failed, 12)],
+            results: &[
+                (Pass, 0),
+                (Failed, 10),
+                (Failed, 11),
+                (Failed, 3),
+                (Failed, 12),
+            ],
             states: &[Up, Up, Up, Up, Up],
         },
     ];
