@@ -23,6 +23,7 @@ pub mod config;
 pub mod demo;
 pub mod drill;
 pub mod error;
+pub mod failover;
 pub mod http;
 pub mod inspect;
 pub mod metrics;
