@@ -85,6 +85,26 @@ pub enum RefusalReason {
         /// `min_down`.
         min_down: Duration,
     },
+    /// The primary answered an observation after its first failed probe: it is alive.
+    PrimaryAnswered {
+        /// The primary.
+        primary: String,
+        /// When it answered.
+        observed_at: DateTime<Utc>,
+        /// Its first failed probe of the current run.
+        failing_since: DateTime<Utc>,
+    },
+    /// The last primary LSN seen was sampled too long before the primary failed.
+    StalePrimarySample {
+        /// The primary.
+        primary: String,
+        /// When the LSN was sampled.
+        sampled_at: DateTime<Utc>,
+        /// The primary's first failed probe of the current run.
+        failing_since: DateTime<Utc>,
+        /// The oldest sample accepted, before `failing_since`.
+        max_age: Duration,
+    },
     /// A failover happened within `cooldown`.
     Cooldown {
         /// Its epoch.
@@ -226,6 +246,29 @@ impl fmt::Display for RefusalReason {
                 "primary {primary} is not down by hysteresis: {failures} consecutive failed probes over {} (needs {failure_threshold} over at least {}), state {state}",
                 format_duration(*span),
                 format_duration(*min_down)
+            ),
+            RefusalReason::PrimaryAnswered {
+                primary,
+                observed_at,
+                failing_since,
+            } => write!(
+                f,
+                "primary {primary} answered an observation at {} after its first failed probe at {}: it is alive",
+                ts(observed_at),
+                ts(failing_since)
+            ),
+            RefusalReason::StalePrimarySample {
+                primary,
+                sampled_at,
+                failing_since,
+                max_age,
+            } => write!(
+                f,
+                "the last LSN of primary {primary} was sampled at {}, {} before its first failed probe at {} (at most {} accepted): the lag of the standbys is unknown",
+                ts(sampled_at),
+                format_duration(crate::probe::elapsed(*sampled_at, *failing_since)),
+                ts(failing_since),
+                format_duration(*max_age)
             ),
             RefusalReason::Cooldown {
                 epoch,

@@ -1,6 +1,8 @@
 //! Test scenarios for the policy and baseline tests: a venture of owned endpoints on an
 //! injected clock (seconds after a fixed instant), borrowed into [`PolicyInput`] on demand.
 
+use std::time::Duration;
+
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::config::{FailoverConfig, FailoverMode};
@@ -91,13 +93,14 @@ pub struct Scenario {
     pub in_flight: Option<i64>,
     pub last_failover: Option<PastFailover>,
     pub baseline: Option<Baseline>,
+    pub max_sample_age: Duration,
     pub nodes: Vec<Node>,
     pub now: DateTime<Utc>,
 }
 
 impl Scenario {
     /// `auto`, defaults; pg1 (primary) seen healthy at 0/3000000 at 10 s and down by the rule
-    /// at 16 s; pg2 (standby) up, observed at 16 s with its WAL receiver `waiting` (the
+    /// at 16 s (first failure at 11 s; samples up to 3 s older accepted); pg2 (standby) up, observed at 16 s with its WAL receiver `waiting` (the
     /// primary's connection is gone), flushed up to the primary's LSN, replay slightly behind;
     /// pg2 seen streaming at 9 s. Now is 17 s.
     pub fn happy() -> Self {
@@ -120,6 +123,7 @@ impl Scenario {
                     at: t(9),
                 }),
             }),
+            max_sample_age: Duration::from_secs(3),
             nodes: vec![
                 Node {
                     name: "pg1".into(),
@@ -189,6 +193,7 @@ impl Scenario {
             in_flight: self.in_flight,
             last_failover: self.last_failover,
             baseline: self.baseline.as_ref(),
+            max_sample_age: self.max_sample_age,
             endpoints: &endpoints,
         };
         decide(&input, self.now)

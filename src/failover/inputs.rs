@@ -5,6 +5,8 @@
 //! observation, the [`Baseline`] it keeps, the store's answers (failover in flight, last
 //! failover, leadership) and `now`.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
 use crate::config::FailoverConfig;
@@ -60,6 +62,10 @@ pub struct PolicyInput<'a> {
     pub last_failover: Option<PastFailover>,
     /// What the agent saw while the primary was healthy.
     pub baseline: Option<&'a Baseline>,
+    /// The last primary LSN must have been sampled at most this long before the primary's first
+    /// failed probe: an old sample makes every standby look caught up. The controller passes a
+    /// few times the interval it samples the primary's LSN at.
+    pub max_sample_age: Duration,
     /// Every endpoint of the venture, in configuration order (ties break by this order).
     pub endpoints: &'a [EndpointInput<'a>],
 }

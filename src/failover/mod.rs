@@ -12,11 +12,13 @@
 //!   for Supabase ventures (no promote API).
 //! - **Leadership and single flight**: this agent leads the venture; no failover is in flight.
 //! - **Primary down by hysteresis**: `failure_threshold` consecutive failed probes spanning at
-//!   least `min_down`, with no success since ([`crate::probe`]). A blip shorter than `min_down`
-//!   never fails over.
+//!   least `min_down`, with no success since ([`crate::probe`]), and no observation of it
+//!   succeeded after its first failed probe. A blip shorter than `min_down` never fails over.
 //! - **Cooldown**: no failover within `cooldown` of the last one (anti-flap).
 //! - **Armed**: the agent saw this primary healthy (its LSN and timeline) and a standby
-//!   streaming on that timeline; a cold start against a dead primary does nothing.
+//!   streaming on that timeline; a cold start against a dead primary does nothing. The last
+//!   primary LSN must have been sampled shortly before the failure (`max_sample_age`), or every
+//!   standby would look caught up.
 //! - **No second primary**: no other unfenced endpoint is out of recovery.
 //! - **The standby no longer hears the primary**: a standby whose WAL receiver streams with a
 //!   message within `min_down` proves the primary alive (a partition between agent and primary

@@ -10,11 +10,14 @@
 //! 5. exactly one unfenced endpoint is recorded primary ([`RefusalReason::NoPrimary`],
 //!    [`RefusalReason::SeveralPrimaries`]);
 //! 6. the primary is down by hysteresis *now*: `Down`, and the current run of failures alone
-//!    has `failure_threshold` failures over at least `min_down` ([`RefusalReason::PrimaryNotDown`]);
+//!    has `failure_threshold` failures over at least `min_down` ([`RefusalReason::PrimaryNotDown`]),
+//!    and no observation of the primary succeeded since its first failed probe (a second signal,
+//!    [`RefusalReason::PrimaryAnswered`]);
 //! 7. no failover within `cooldown` ([`RefusalReason::Cooldown`]);
 //! 8. the agent has seen this primary healthy with its LSN and timeline, and a standby streaming
 //!    on that timeline ([`RefusalReason::NeverSawHealthyPrimary`],
-//!    [`RefusalReason::NeverSawStreamingStandby`]);
+//!    [`RefusalReason::NeverSawStreamingStandby`]), and the primary's LSN was sampled at most
+//!    `max_sample_age` before its first failed probe ([`RefusalReason::StalePrimarySample`]);
 //! 9. no other unfenced endpoint runs out of recovery ([`RefusalReason::OtherPrimaryAlive`]);
 //! 10. no standby, in a fresh observation, still streams from the primary with a message within
 //!     `min_down` ([`RefusalReason::PrimaryAliveFromStandby`]): the agent↔primary partition;
@@ -99,6 +102,13 @@ fn judge(input: &PolicyInput<'_>, now: DateTime<Utc>) -> Result<Decision, Refusa
             });
         }
     };
+    if let Some(obs) = primary.observed.filter(|o| o.at >= primary_failing_since) {
+        return Err(RefusalReason::PrimaryAnswered {
+            primary: primary.name.to_owned(),
+            observed_at: obs.at,
+            failing_since: primary_failing_since,
+        });
+    }
     if let Some(last) = input.last_failover {
         let elapsed = crate::probe::elapsed(last.at, now);
         if elapsed < config.cooldown {
@@ -121,6 +131,15 @@ fn judge(input: &PolicyInput<'_>, now: DateTime<Utc>) -> Result<Decision, Refusa
             primary: primary.name.to_owned(),
             primary_lsn: baseline.primary_lsn,
             timeline: baseline.timeline,
+        });
+    }
+    if crate::probe::elapsed(baseline.primary_seen_at, primary_failing_since) > input.max_sample_age
+    {
+        return Err(RefusalReason::StalePrimarySample {
+            primary: primary.name.to_owned(),
+            sampled_at: baseline.primary_seen_at,
+            failing_since: primary_failing_since,
+            max_age: input.max_sample_age,
         });
     }
     let others = || {

@@ -206,6 +206,23 @@ fn primary_not_down_when_it_answered_again() {
     ));
 }
 
+#[test]
+fn primary_answered_after_its_first_failed_probe_refuses() {
+    // Second signal (pg_auto_failover's two-signal rule): the collector reached the primary at
+    // 13 s although the probes have failed since 11 s.
+    let mut s = Scenario::happy();
+    s.node("pg1").observed = Some(primary_observation(13, PRIMARY_LSN));
+    let reason = refusal(&s);
+    assert!(matches!(reason, RefusalReason::PrimaryAnswered { .. }));
+    assert!(
+        reason.to_string().contains(
+            "answered an observation at 2027-01-15T08:00:13Z after its first failed probe at \
+             2027-01-15T08:00:11Z"
+        ),
+        "{reason}"
+    );
+}
+
 // --- rule: cooldown -------------------------------------------------------------------------
 
 #[test]
@@ -262,6 +279,27 @@ fn never_saw_streaming_standby_refuses() {
         "saw primary pg1 healthy (LSN 0/3000000, timeline 1) but never a standby streaming on \
          that timeline: failover is not armed"
     );
+}
+
+#[test]
+fn stale_primary_lsn_sample_refused() {
+    // Anchor (PgDog #927/#1416; Patroni's loss bound "plus what was written since sampling"):
+    // a primary LSN sampled long before the failure makes every standby look caught up.
+    let mut s = Scenario::happy();
+    if let Some(b) = s.baseline.as_mut() {
+        b.primary_seen_at = t(1);
+    }
+    let reason = refusal(&s);
+    assert_eq!(
+        reason.to_string(),
+        "the last LSN of primary pg1 was sampled at 2027-01-15T08:00:01Z, 10s before its first \
+         failed probe at 2027-01-15T08:00:11Z (at most 3s accepted): the lag of the standbys is \
+         unknown"
+    );
+    if let Some(b) = s.baseline.as_mut() {
+        b.primary_seen_at = t(8);
+    }
+    assert!(matches!(s.decide(), Decision::Promote(_)), "exactly 3 s");
 }
 
 // --- rule: no second primary ----------------------------------------------------------------
