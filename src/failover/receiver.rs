@@ -12,6 +12,16 @@
 //! at `now`: messages after the observation are unknown. The receipt time is the standby's
 //! clock and `at` the agent's; a standby clock ahead of the agent's shortens the silence (safe:
 //! refuses), one behind lengthens it, so agent and databases must keep NTP time.
+//!
+//! Limits, both erring towards refusing or towards needing the heartbeat:
+//! - A cascading standby streams from another standby; its receiver then says nothing about the
+//!   primary, yet it still vetoes here (safe). Narrowing the veto to receivers whose sender is
+//!   the primary needs `sender_host`/`sender_port` in the observation.
+//! - On an idle primary the gap between messages is set by keepalives and status intervals
+//!   (`wal_sender_timeout`, `wal_receiver_timeout`, `wal_receiver_status_interval`), which can
+//!   be longer than a short `min_down`; a silent receiver then does not prove a silent primary.
+//!   The venture heartbeat (`[ventures.heartbeat]`, one write every few seconds) keeps WAL
+//!   flowing so that it does; `auto` ventures should enable it.
 
 use std::time::Duration;
 
