@@ -11,7 +11,9 @@
 //! [`metrics`] encodes the snapshot for Prometheus; [`http`] serves it; [`notify`] tells people
 //! (PagerDuty, Slack, webhooks); [`inspect`] answers `backstop pitr` and `backstop backups` for
 //! one venture; [`drill`] runs DR drills into scratch clusters; [`recover`] plans and carries out point-in-time recoveries; [`report`] writes DR
-//! evidence for auditors; [`store`] keeps
+//! evidence for auditors; [`probe`] smooths endpoint liveness with hysteresis (pure);
+//! [`failover`] decides whether a standby may replace a dead primary, and why not (pure);
+//! [`store`] keeps
 //! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`leader`] decides
 //! which of several agents leads a venture; [`agent`] wires
 //! it all.
@@ -24,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod drill;
 pub mod error;
+pub mod failover;
 pub mod http;
 pub mod inspect;
 pub mod leader;
@@ -32,6 +35,7 @@ pub mod notify;
 pub mod pitr;
 pub mod plumbing;
 pub mod postgres;
+pub mod probe;
 pub mod recover;
 pub mod report;
 pub mod retention;
