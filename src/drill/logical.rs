@@ -32,7 +32,6 @@ use super::scratch::{drills_dir, lock_venture, DrillDir};
 use super::target::TargetRequest;
 use super::{pitr_check, DrillError, DrillOutcome};
 use crate::config::{SupabaseConfig, VentureConfig};
-use crate::store::DrillFinish;
 
 /// The reason of a Supabase drill without an endpoint (DESIGN.md §8).
 pub const NO_ENDPOINT: &str = "no endpoint to dump";
@@ -153,34 +152,25 @@ pub async fn run_logical_drill(
     for step in &mut progress.steps {
         step.detail = secrets_free(&step.detail, Some(v));
     }
-    let passed = outcome == "passed";
-    let finish = DrillFinish {
-        finished_at: Utc::now(),
-        outcome: outcome.to_owned(),
-        target_time: progress.snapshot_at,
-        rto_seconds: progress.rto.filter(|_| passed),
-        rpo_seconds: progress.rpo.map(|r| r.seconds).filter(|_| passed),
-        reason: reason.clone(),
-        log_excerpt: log_excerpt.clone(),
-        steps: progress.steps.clone(),
-    };
-    record::finish(&ctx.store, &ctx.state, venture, id, &finish).await?;
-    Ok(DrillOutcome {
-        venture: venture.to_owned(),
-        id,
-        outcome: outcome.to_owned(),
-        target: "snapshot",
-        target_time: finish.target_time,
-        started_at,
-        finished_at: finish.finished_at,
-        rto_seconds: finish.rto_seconds,
-        rpo_seconds: finish.rpo_seconds,
-        rpo_basis: progress.rpo.map(|r| r.basis).filter(|_| passed),
-        base_backup: None,
-        reason,
-        log_excerpt,
-        steps: progress.steps,
-    })
+    Ok(record::conclude(
+        &ctx.store,
+        &ctx.state,
+        record::Conclusion {
+            venture,
+            id,
+            started_at,
+            outcome,
+            target: "snapshot",
+            target_time: progress.snapshot_at,
+            base_backup: None,
+            reason,
+            log_excerpt,
+            rto: progress.rto,
+            rpo: progress.rpo,
+            steps: progress.steps,
+        },
+    )
+    .await?)
 }
 
 #[cfg(test)]

@@ -35,6 +35,72 @@ pub async fn finish(
     Ok(())
 }
 
+/// How a recorded drill ended, as both runners (physical and logical) report it.
+#[derive(Debug)]
+pub struct Conclusion<'a> {
+    /// The venture.
+    pub venture: &'a str,
+    /// The store's id of the drill.
+    pub id: i64,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// `passed`, `failed` or `aborted`.
+    pub outcome: &'a str,
+    /// `latest`, `time` or `snapshot`.
+    pub target: &'static str,
+    /// The recovery target.
+    pub target_time: Option<DateTime<Utc>>,
+    /// The backup restored, when one was chosen.
+    pub base_backup: Option<String>,
+    /// Why it failed (secrets-free).
+    pub reason: Option<String>,
+    /// The log tail (secrets-free).
+    pub log_excerpt: Option<String>,
+    /// Measured RTO (kept only for a passed drill).
+    pub rto: Option<f64>,
+    /// Measured RPO (kept only for a passed drill).
+    pub rpo: Option<super::measure::Rpo>,
+    /// Timed steps, in order.
+    pub steps: Vec<crate::store::DrillStep>,
+}
+
+/// Records the end of a drill in the store and the snapshot, and returns its outcome.
+pub async fn conclude(
+    store: &Store,
+    state: &SharedState,
+    c: Conclusion<'_>,
+) -> Result<super::DrillOutcome, StoreError> {
+    let passed = c.outcome == "passed";
+    let rpo = c.rpo.filter(|_| passed);
+    let done = DrillFinish {
+        finished_at: Utc::now(),
+        outcome: c.outcome.to_owned(),
+        target_time: c.target_time,
+        rto_seconds: c.rto.filter(|_| passed),
+        rpo_seconds: rpo.as_ref().map(|r| r.seconds),
+        reason: c.reason.clone(),
+        log_excerpt: c.log_excerpt.clone(),
+        steps: c.steps.clone(),
+    };
+    finish(store, state, c.venture, c.id, &done).await?;
+    Ok(super::DrillOutcome {
+        venture: c.venture.to_owned(),
+        id: c.id,
+        outcome: c.outcome.to_owned(),
+        target: c.target,
+        target_time: done.target_time,
+        started_at: c.started_at,
+        finished_at: done.finished_at,
+        rto_seconds: done.rto_seconds,
+        rpo_seconds: done.rpo_seconds,
+        rpo_basis: rpo.map(|r| r.basis),
+        base_backup: c.base_backup,
+        reason: c.reason,
+        log_excerpt: c.log_excerpt,
+        steps: c.steps,
+    })
+}
+
 /// At agent start: cleans leftovers of interrupted drills, then loads the drill history.
 pub async fn start(ctx: super::DrillContext) {
     match super::cleanup::cleanup_leftovers(&ctx.config, &ctx.store, &ctx.state).await {

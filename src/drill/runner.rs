@@ -33,7 +33,7 @@ use crate::postgres::{connect, ConnectOptions};
 use crate::recover::plan::{plan, PlanInput};
 use crate::sources::pgbackrest::PgBackRestSource;
 use crate::state::SharedState;
-use crate::store::{DrillFinish, DrillStep, Store};
+use crate::store::{DrillStep, Store};
 
 /// Lines of the server log kept as the excerpt of a failed replay or validation.
 const LOG_LINES: usize = 30;
@@ -286,38 +286,29 @@ pub async fn run_drill(
             None,
         ),
     };
-    let passed = outcome == "passed";
-    let finish = DrillFinish {
-        finished_at: Utc::now(),
-        outcome: outcome.to_owned(),
-        target_time: progress.target_time,
-        rto_seconds: progress.rto.filter(|_| passed),
-        rpo_seconds: progress.rpo.map(|r| r.seconds).filter(|_| passed),
-        reason: reason.clone(),
-        log_excerpt: log_excerpt.clone(),
-        steps: progress.steps.clone(),
-    };
-    record::finish(&ctx.store, &ctx.state, venture, id, &finish).await?;
-    Ok(DrillOutcome {
-        venture: venture.to_owned(),
-        id,
-        outcome: outcome.to_owned(),
-        target: if target_at_start.is_some() {
-            "time"
-        } else {
-            "latest"
+    Ok(record::conclude(
+        &ctx.store,
+        &ctx.state,
+        record::Conclusion {
+            venture,
+            id,
+            started_at,
+            outcome,
+            target: if target_at_start.is_some() {
+                "time"
+            } else {
+                "latest"
+            },
+            target_time: progress.target_time,
+            base_backup,
+            reason,
+            log_excerpt,
+            rto: progress.rto,
+            rpo: progress.rpo,
+            steps: progress.steps,
         },
-        target_time: finish.target_time,
-        started_at,
-        finished_at: finish.finished_at,
-        rto_seconds: finish.rto_seconds,
-        rpo_seconds: finish.rpo_seconds,
-        rpo_basis: progress.rpo.map(|r| r.basis).filter(|_| passed),
-        base_backup,
-        reason,
-        log_excerpt,
-        steps: progress.steps,
-    })
+    )
+    .await?)
 }
 
 /// Target, plan and source counts. `Err(Err(_))`: a refusal (nothing recorded);
