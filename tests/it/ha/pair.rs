@@ -155,3 +155,32 @@ async fn haproxy_routes_by_health_answers() {
     answers.lock().expect("lock").insert("pg2".into(), 200);
     haproxy.wait_routes_to("pg2", Duration::from_secs(10)).await;
 }
+
+#[test]
+fn deploy_example_is_valid_and_uses_the_health_endpoints() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/haproxy.cfg");
+    let text = std::fs::read_to_string(&path).expect("deploy/haproxy.cfg");
+    for needle in [
+        "option httpchk",
+        "uri-lf /health/acme/%[srv_name]/primary",
+        "uri-lf /health/acme/%[srv_name]/replica?max_lag=",
+        "http-check expect status 200",
+        "on-marked-down shutdown-sessions",
+        "bind *:5000",
+        "bind *:5001",
+    ] {
+        assert!(text.contains(needle), "deploy/haproxy.cfg lacks {needle:?}");
+    }
+    let out = std::process::Command::new("haproxy")
+        .arg("-c")
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("haproxy missing ({e}): apt-get install -y haproxy"));
+    assert!(
+        out.status.success(),
+        "haproxy -c: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
