@@ -5,7 +5,8 @@
 //! - Any number of projects (20 lowercase letters each, see [`project_ref`]) and accepted tokens;
 //!   an unknown token gets `401 {"message":"Unauthorized"}`.
 //! - A per-token rate limit of `limit` calls per `window` (fixed windows from the fake's start),
-//!   told only through `X-RateLimit-Limit/Remaining/Reset` (Reset = whole seconds left) on every
+//!   told only through `X-RateLimit-Limit/Remaining/Reset` (Reset = whole seconds left; a token's
+//!   windows start at its first call) on every
 //!   answer; past it, `429`. Every answer is recorded; [`FakeSupabase::count_429`] counts them.
 //! - Per project: the backups, `pitr_enabled`, `walg_enabled`, the window
 //!   (`physical_backup_data`), a status script for `GET /v1/projects/{ref}` (each call takes the
@@ -192,7 +193,8 @@ struct Inner {
     tokens: HashSet<String>,
     limit: u32,
     window: Duration,
-    started: Instant,
+    /// Per token: its first call, where its windows start.
+    origins: BTreeMap<String, Instant>,
     /// Per token: (window index, calls in it).
     used: BTreeMap<String, (u64, u32)>,
     calls: Vec<Call>,
@@ -215,7 +217,7 @@ impl FakeSupabase {
             tokens: tokens.iter().map(|t| t.to_string()).collect(),
             limit,
             window,
-            started: Instant::now(),
+            origins: BTreeMap::new(),
             used: BTreeMap::new(),
             calls: Vec::new(),
         }));
@@ -299,7 +301,9 @@ fn admit(inner: &Shared, method: &Method, path: &str, headers: &HeaderMap) -> Ad
         .to_string();
     let mut g = inner.lock().expect("fake lock");
     let now = Instant::now();
-    let elapsed = now.duration_since(g.started);
+    // Windows start at the token's first call, as a real per-user limit would.
+    let origin = *g.origins.entry(token.clone()).or_insert(now);
+    let elapsed = now.duration_since(origin);
     let window = g.window;
     let index = (elapsed.as_nanos() / window.as_nanos().max(1)) as u64;
     let limit = g.limit;
