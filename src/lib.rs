@@ -36,6 +36,7 @@ pub mod pitr;
 pub mod plumbing;
 pub mod postgres;
 pub mod probe;
+pub mod process;
 pub mod recover;
 pub mod report;
 pub mod retention;
