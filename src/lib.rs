@@ -15,7 +15,9 @@
 //! [`failover`] decides whether a standby may replace a dead primary, and why not (pure);
 //! [`store`] keeps
 //! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`leader`] decides
-//! which of several agents leads a venture; [`agent`] wires
+//! which of several agents leads a venture; [`triggers`] runs recovery commands or webhooks
+//! when a condition holds; [`process`] runs external commands bounded in time and output;
+//! [`agent`] wires
 //! it all.
 #![deny(missing_docs)]
 
@@ -45,6 +47,7 @@ pub mod sources;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod triggers;
 
 /// The crate version, for `backstop_build_info` and `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
