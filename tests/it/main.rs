@@ -20,3 +20,4 @@ mod supabase_recover;
 mod supabase_retention;
 mod supabase_scale;
 mod telemetry;
+mod triggers;
