@@ -65,6 +65,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                 errors: Default::default(),
                 drill: Default::default(),
                 leader: None,
+                triggers: crate::triggers::task::initial_states(&v.triggers),
             })
             .collect(),
     }
@@ -194,6 +195,9 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     tasks.push(tokio::spawn(leadership.run(state.clone(), stopped.clone())));
     tasks.extend(crate::drill::scheduler::spawn_schedulers(
         &drills, &notifier, &stopped,
+    ));
+    tasks.extend(crate::triggers::spawn_triggers(
+        config, &state, &store, &notifier, &stopped,
     ));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(

@@ -16,7 +16,9 @@
 //! [`lb`] answers load balancers which endpoint takes writes and reads (pure);
 //! [`store`] keeps
 //! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`leader`] decides
-//! which of several agents leads a venture; [`agent`] wires
+//! which of several agents leads a venture; [`triggers`] runs recovery commands or webhooks
+//! when a condition holds; [`process`] runs external commands bounded in time and output;
+//! [`agent`] wires
 //! it all.
 #![deny(missing_docs)]
 
@@ -38,6 +40,7 @@ pub mod pitr;
 pub mod plumbing;
 pub mod postgres;
 pub mod probe;
+pub mod process;
 pub mod recover;
 pub mod report;
 pub mod retention;
@@ -46,6 +49,7 @@ pub mod sources;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod triggers;
 
 /// The crate version, for `backstop_build_info` and `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

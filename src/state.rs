@@ -17,6 +17,7 @@ use crate::error::ErrorKind;
 mod backups;
 mod drill;
 mod supabase;
+mod trigger;
 
 pub use backups::{
     ArchiveListing, ArchiveRange, ArchivedFile, BackupFailure, BackupRecord, BackupStatus,
@@ -24,6 +25,7 @@ pub use backups::{
 };
 pub use drill::{DrillState, DRILL_OUTCOMES};
 pub use supabase::{SupabaseState, UnmeetableRule};
+pub use trigger::{TriggerState, TRIGGER_OUTCOMES};
 
 /// Shared, lock-free handle to the current [`Snapshot`].
 #[derive(Debug, Clone)]
@@ -139,6 +141,8 @@ pub struct VentureState {
     pub drill: DrillState,
     /// Whether this agent leads the venture ([`crate::leader`]); `None` until first known.
     pub leader: Option<bool>,
+    /// Recovery triggers, one per configured `[[ventures.triggers]]`, in configuration order.
+    pub triggers: Vec<TriggerState>,
 }
 
 impl VentureState {

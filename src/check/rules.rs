@@ -64,13 +64,20 @@ pub struct Finding {
 
 /// Evaluates every rule on every venture. Ventures and endpoints keep configuration order.
 pub fn evaluate(snapshot: &Snapshot, now: DateTime<Utc>) -> Vec<Finding> {
+    snapshot
+        .ventures
+        .iter()
+        .flat_map(|v| venture_rules(v, now))
+        .collect()
+}
+
+/// Every rule on one venture: its endpoints' (in configuration order), then its source's.
+pub fn venture_rules(venture: &VentureState, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for venture in &snapshot.ventures {
-        for endpoint in &venture.endpoints {
-            endpoint_rules(venture, endpoint, now, &mut out);
-        }
-        out.extend(super::source_rules::source_rules(venture, now));
+    for endpoint in &venture.endpoints {
+        endpoint_rules(venture, endpoint, now, &mut out);
     }
+    out.extend(super::source_rules::source_rules(venture, now));
     out
 }
 

@@ -209,4 +209,5 @@ pub(crate) struct RawTrigger {
     pub webhook_url_env: Option<String>,
     pub webhook_url_file: Option<String>,
     pub cooldown: Option<HumanDuration>,
+    pub timeout: Option<HumanDuration>,
 }

@@ -394,11 +394,19 @@ pub(crate) fn triggers(
             .map(TriggerAction::Webhook),
         };
         let cooldown = raw.cooldown.map_or(Duration::from_secs(3600), |h| h.0);
+        let timeout = raw.timeout.map_or(Duration::from_secs(3600), |h| h.0);
+        if timeout.is_zero() {
+            report.error(
+                &format!("{path}.timeout"),
+                "must be above 0: a run needs time to finish (e.g. \"1h\")",
+            );
+        }
         if let (Some(when), Some(action)) = (when, action) {
             out.push(TriggerConfig {
                 when,
                 action,
                 cooldown,
+                timeout,
             });
         }
     }

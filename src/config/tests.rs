@@ -380,6 +380,7 @@ webhook_url_env = "HOOK"
 when = "endpoint_down"
 run = "true"
 cooldown = "5m"
+timeout = "90s"
 "#;
     let vars: &[(&str, &str)] = &[
         ("PD_ROUTING_KEY", "rk"),
@@ -410,6 +411,8 @@ cooldown = "5m"
     assert_eq!(t[0].cooldown, Duration::from_secs(3600));
     assert_eq!(t[1].action, TriggerAction::Run("true".to_string()));
     assert_eq!(t[1].cooldown, Duration::from_secs(300));
+    assert_eq!(t[0].timeout, Duration::from_secs(3600));
+    assert_eq!(t[1].timeout, Duration::from_secs(90));
 }
 
 #[test]

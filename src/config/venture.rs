@@ -330,4 +330,6 @@ pub struct TriggerConfig {
     pub action: TriggerAction,
     /// Minimum time between two runs.
     pub cooldown: Duration,
+    /// Longest a run may take (the command is killed, the webhook call abandoned).
+    pub timeout: Duration,
 }

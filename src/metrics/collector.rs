@@ -138,6 +138,7 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
     super::drift::encode(enc, snap)?;
     super::poll_interval::encode(enc, snap)?;
     super::drill::encode(enc, snap)?;
+    super::trigger::encode(enc, snap)?;
     let kinds = ErrorKind::ALL.map(ErrorKind::as_str);
     venture_counters(
         enc,

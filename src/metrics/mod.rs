@@ -35,6 +35,7 @@ pub mod source;
 pub mod synthetic;
 #[cfg(test)]
 mod tests;
+mod trigger;
 mod unmeetable;
 mod verification;
 

@@ -62,6 +62,10 @@ fn venture(i: usize, now: DateTime<Utc>) -> VentureState {
             next_run: Some(now + TimeDelta::days(70)),
         },
         leader: Some(true),
+        triggers: vec![crate::state::TriggerState {
+            label: "backup_stale".to_owned(),
+            runs: [1, 0],
+        }],
     }
 }
 

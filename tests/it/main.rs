@@ -21,3 +21,4 @@ mod supabase_recover;
 mod supabase_retention;
 mod supabase_scale;
 mod telemetry;
+mod triggers;

@@ -1,19 +1,18 @@
 //! Running `pgbackrest`: `<command> --config=<config> --stanza=<stanza> <args> [--output=json]`,
 //! bounded in time and output size.
 //!
-//! The command runs in its own process group; on timeout, or when it prints more than the cap,
-//! the whole group is killed with SIGKILL (a wrapper script's children included). A non-zero
+//! The command runs through [`crate::process::run`], in its own process group; on timeout, or
+//! when it prints more than the cap, the whole group is killed with SIGKILL (a wrapper script's
+//! children included). A non-zero
 //! exit becomes [`SourceError::Command`] with its first `ERROR` line (else its first line);
 //! output that is not UTF-8 or exceeds the cap is a parse error.
 
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
-
-use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::super::error::{cap, SourceError};
 use crate::config::PgBackRestConfig;
+use crate::process::{Limits, Overflow, Stop};
 
 /// Default cap on a command's standard output (64 MiB).
 pub const MAX_OUTPUT: usize = 64 << 20;
@@ -94,103 +93,38 @@ impl PgBackRestCommand {
         cmd.args(&self.pre_args)
             .arg(format!("--config={}", self.config.display()))
             .arg(format!("--stanza={}", self.stanza))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .process_group(0);
-        let mut child = cmd.spawn().map_err(|source| SourceError::Spawn {
-            program: self.program.clone(),
-            source,
-        })?;
-        let pid = child.id();
-        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-        let work = async {
-            let (out, err) = tokio::try_join!(read_capped(stdout, self.max_output), async {
-                Ok(read_head(stderr, MAX_STDERR).await)
-            })?;
-            let status = child.wait().await.map_err(Stop::Io)?;
-            Ok::<_, Stop>((out, err, status))
+            .args(args);
+        let limits = Limits {
+            max_stderr: MAX_STDERR,
+            ..Limits::new(self.timeout, self.max_output, Overflow::Fail)
         };
-        let stop = match tokio::time::timeout(self.timeout, work).await {
-            Ok(Ok((out, err, status))) => {
-                if !status.success() {
-                    return Err(SourceError::Command {
-                        command: name,
-                        status: status.to_string(),
-                        message: first_error_line(&err, &out),
-                    });
-                }
-                return String::from_utf8(out)
-                    .map_err(|_| SourceError::parse("pgbackrest output", "not UTF-8"));
-            }
-            Ok(Err(stop)) => stop,
-            Err(_) => Stop::Timeout,
-        };
-        kill_group(pid);
-        let _ = child.kill().await;
-        Err(match stop {
-            Stop::Timeout => SourceError::Timeout {
+        match crate::process::run(cmd, &limits).await {
+            Ok(done) if done.status.success() => String::from_utf8(done.stdout)
+                .map_err(|_| SourceError::parse("pgbackrest output", "not UTF-8")),
+            Ok(done) => Err(SourceError::Command {
                 command: name,
-                after: self.timeout,
-            },
-            Stop::TooLarge => SourceError::TooLarge {
+                status: done.status.to_string(),
+                message: first_error_line(&done.stderr, &done.stdout),
+            }),
+            Err(Stop::Spawn(source)) => Err(SourceError::Spawn {
+                program: self.program.clone(),
+                source,
+            }),
+            Err(Stop::Timeout(after)) => Err(SourceError::Timeout {
                 command: name,
-                limit: self.max_output,
-            },
-            Stop::Io(e) => SourceError::Command {
+                after,
+            }),
+            Err(Stop::TooLarge(limit)) => Err(SourceError::TooLarge {
+                command: name,
+                limit,
+            }),
+            Err(Stop::Io(e)) => Err(SourceError::Command {
                 command: name,
                 status: "unknown".to_owned(),
                 message: cap(&format!("reading its output failed: {e}")),
-            },
-        })
-    }
-}
-
-/// Why a run was cut short.
-enum Stop {
-    Timeout,
-    TooLarge,
-    Io(std::io::Error),
-}
-
-/// SIGKILL to the process group led by `pid` (the command was started with `process_group(0)`).
-fn kill_group(pid: Option<u32>) {
-    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-/// Reads everything, failing once more than `limit` bytes arrive.
-async fn read_capped(pipe: Option<impl AsyncRead + Unpin>, limit: usize) -> Result<Vec<u8>, Stop> {
-    let mut out = Vec::new();
-    let Some(pipe) = pipe else { return Ok(out) };
-    let limit_plus_one = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    let mut taken = pipe.take(limit_plus_one);
-    taken.read_to_end(&mut out).await.map_err(Stop::Io)?;
-    if out.len() > limit {
-        return Err(Stop::TooLarge);
-    }
-    Ok(out)
-}
-
-/// Reads everything, keeping the first `keep` bytes (so the writer never blocks on a full pipe).
-async fn read_head(pipe: Option<impl AsyncRead + Unpin>, keep: usize) -> Vec<u8> {
-    let mut head = Vec::new();
-    let Some(mut pipe) = pipe else { return head };
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = pipe.read(&mut buf).await {
-        if n == 0 {
-            break;
+            }),
         }
-        let room = keep.saturating_sub(head.len());
-        head.extend_from_slice(&buf[..n.min(room)]);
     }
-    head
 }
 
 /// The first `ERROR` line of standard error (pgbackrest prints `WARN` lines before it), else the
