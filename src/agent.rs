@@ -64,6 +64,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                 errors: Default::default(),
                 drill: Default::default(),
                 leader: None,
+                failover: Default::default(),
             })
             .collect(),
     }

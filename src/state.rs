@@ -16,6 +16,7 @@ use crate::error::ErrorKind;
 
 mod backups;
 mod drill;
+mod failover;
 mod supabase;
 
 pub use backups::{
@@ -23,6 +24,7 @@ pub use backups::{
     BackupType, RepoDatabase,
 };
 pub use drill::{DrillState, DRILL_OUTCOMES};
+pub use failover::{FailoverState, FAILOVER_OUTCOMES};
 pub use supabase::{SupabaseState, UnmeetableRule};
 
 /// Shared, lock-free handle to the current [`Snapshot`].
@@ -139,6 +141,8 @@ pub struct VentureState {
     pub drill: DrillState,
     /// Whether this agent leads the venture ([`crate::leader`]); `None` until first known.
     pub leader: Option<bool>,
+    /// Failover counters and progress (`backstop_failover*`).
+    pub failover: FailoverState,
 }
 
 impl VentureState {
