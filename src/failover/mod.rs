@@ -37,12 +37,18 @@
 //! back stays fenced (repmgr #766); a standby that still hears the primary vetoes (Patroni's
 //! "primary is still alive", repmgr's visibility consensus).
 
+pub mod actions;
 mod baseline;
 pub mod candidate;
 mod decision;
+pub mod error;
+pub mod fence;
 mod inputs;
 mod policy;
+pub mod prober;
+pub mod promote;
 pub mod receiver;
+pub mod steps;
 
 pub use baseline::{Baseline, StandbySeen};
 pub use decision::{CandidateRefusal, Decision, Plan, RefusalReason, Rejected};
