@@ -42,6 +42,7 @@ mod baseline;
 pub mod candidate;
 mod decision;
 pub mod error;
+pub mod execute;
 pub mod fence;
 mod inputs;
 mod policy;
@@ -57,6 +58,8 @@ pub use policy::decide;
 
 #[cfg(test)]
 mod baseline_tests;
+#[cfg(test)]
+mod execute_tests;
 #[cfg(test)]
 mod fixture;
 #[cfg(test)]
