@@ -1,6 +1,6 @@
 //! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
 //! endpoint, one poller per backup source, a scheduled `pgbackrest verify` per pgBackRest stanza
-//! (its last result loaded from the store first), venture leadership, the drill scheduler,
+//! (its last result loaded from the store first), venture leadership, the drill scheduler, the failover controllers,
 //! readiness, and the HTTP server with its API; shuts everything down on SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
@@ -192,6 +192,9 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     tasks.push(tokio::spawn(leadership.run(state.clone(), stopped.clone())));
     tasks.extend(crate::drill::scheduler::spawn_schedulers(
         &drills, &notifier, &stopped,
+    ));
+    tasks.extend(crate::failover::controller::spawn_controllers(
+        config, &store, &state, &notifier, &stopped,
     ));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(

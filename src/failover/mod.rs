@@ -40,11 +40,13 @@
 pub mod actions;
 mod baseline;
 pub mod candidate;
+pub mod controller;
 mod decision;
 pub mod error;
 pub mod execute;
 pub mod fence;
 mod inputs;
+pub mod notice;
 mod policy;
 pub mod prober;
 pub mod promote;
