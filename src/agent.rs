@@ -57,6 +57,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                     .map(|e| EndpointState {
                         name: e.name.clone(),
                         configured_role: e.role,
+                        address: crate::lb::address::from_dsn(&e.dsn),
                         ..Default::default()
                     })
                     .collect(),
@@ -164,6 +165,8 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         .map(|v| (v.name.clone(), v.objectives()))
         .collect();
     crate::plumbing::apply_overrides(&store, &state, &configured).await?;
+    // Persisted roles and fences are in the snapshot before the HTTP server answers.
+    crate::lb::stored::load(&store, &state).await?;
     let (records, sends) = tokio::sync::mpsc::unbounded_channel();
     let notifier = std::sync::Arc::new(
         crate::notify::Notifier::builder(&config.notify)

@@ -13,6 +13,7 @@
 //! one venture; [`drill`] runs DR drills into scratch clusters; [`recover`] plans and carries out point-in-time recoveries; [`report`] writes DR
 //! evidence for auditors; [`probe`] smooths endpoint liveness with hysteresis (pure);
 //! [`failover`] decides whether a standby may replace a dead primary, and why not (pure);
+//! [`lb`] answers load balancers which endpoint takes writes and reads (pure);
 //! [`store`] keeps
 //! durable history (drills, failovers, audit events) in SQLite or PostgreSQL; [`leader`] decides
 //! which of several agents leads a venture; [`agent`] wires
@@ -29,6 +30,7 @@ pub mod error;
 pub mod failover;
 pub mod http;
 pub mod inspect;
+pub mod lb;
 pub mod leader;
 pub mod metrics;
 pub mod notify;

@@ -202,6 +202,11 @@ pub struct EndpointState {
     pub role: Role,
     /// Fenced after a failover.
     pub fenced: bool,
+    /// Since when the endpoint holds its role: the store's record (restored at start) or the
+    /// observation that changed it; `None` when unknown.
+    pub role_since: Option<DateTime<Utc>>,
+    /// Host and port from its DSN (no credentials), for clients asking where the primary is.
+    pub address: Option<EndpointAddress>,
     /// Probe results (`backstop_probe_up`, `backstop_probe_duration_seconds`).
     pub probe: ProbeState,
     /// The last successful observation; kept (with its timestamp) while the endpoint is down.
@@ -210,6 +215,15 @@ pub struct EndpointState {
     pub database_size: Option<Timed<u64>>,
     /// Error kind of the last failed poll, cleared by a successful one.
     pub last_error: Option<ErrorKind>,
+}
+
+/// Where an endpoint listens, as its DSN names it (first host and port).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointAddress {
+    /// Host name, IP address, or Unix socket directory.
+    pub host: String,
+    /// TCP port (5432 when the DSN names none).
+    pub port: u16,
 }
 
 /// A value with the time it was observed.

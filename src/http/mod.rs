@@ -1,4 +1,5 @@
-//! The HTTP server: `/metrics`, `/healthz`, `/readyz`, the JSON API under `/api/v1` ([`api`]),
+//! The HTTP server: `/metrics`, `/healthz`, `/readyz`, the load-balancer checks under
+//! `/health/{venture}/{endpoint}/…` ([`crate::lb`]), the JSON API under `/api/v1` ([`api`]),
 //! hardened with timeouts, size limits and security headers. Writes need the admin token
 //! ([`auth`]) and are rate limited ([`limit`]).
 //!
@@ -23,6 +24,9 @@
 pub mod api;
 pub mod auth;
 mod handlers;
+mod health;
+#[cfg(test)]
+mod health_tests;
 pub mod limit;
 mod response;
 mod serve;
@@ -116,6 +120,8 @@ pub fn router(app: AppState) -> Router {
         .route("/metrics", get(handlers::metrics))
         .route("/healthz", get(handlers::healthz))
         .route("/readyz", get(handlers::readyz))
+        .route("/health/{venture}/{endpoint}/primary", get(health::primary))
+        .route("/health/{venture}/{endpoint}/replica", get(health::replica))
         .merge(api::routes(&app))
         .fallback(handlers::not_found)
         .with_state(app);

@@ -217,6 +217,8 @@ fn endpoint(name: &str, role: Role, i: usize, now: DateTime<Utc>) -> EndpointSta
         configured_role: role,
         role,
         fenced: false,
+        role_since: None,
+        address: None,
         probe: ProbeState {
             up: Some(true),
             last_attempt: Some(now - TimeDelta::seconds(2)),

@@ -233,13 +233,20 @@ fn apply(snap: &mut Snapshot, venture: &str, endpoint: &str, outcome: &Outcome) 
         ep.probe.last_success = Some(now);
     }
     if let Some(obs) = &outcome.observation {
-        ep.role = if ep.fenced {
+        let role = if ep.fenced {
             Role::Fenced
         } else if obs.in_recovery {
             Role::Standby
         } else {
             Role::Primary
         };
+        // A restored record (role_since set, role not observed yet) keeps its time when the
+        // first observation confirms it.
+        let confirms_record = ep.role == Role::Unknown && role == ep.configured_role;
+        if ep.role != role && !(confirms_record && ep.role_since.is_some()) {
+            ep.role_since = Some(now);
+        }
+        ep.role = role;
         ep.observed = Some(obs.clone());
     }
     if let Some(size) = outcome.size {

@@ -7,6 +7,7 @@ mod cli;
 mod collector;
 mod connect;
 mod drill;
+mod ha;
 mod harness;
 mod leader;
 mod notify;

@@ -3,15 +3,17 @@
 //! admin token.
 //!
 //! - [`drills`]: `POST /api/v1/ventures/{venture}/drills` runs a drill now.
+//! - [`primary`]: `GET /api/v1/ventures/{venture}/primary` says where the primary is (read-only).
 
 pub mod drills;
+pub mod primary;
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 
 use super::limit::WriteLimiter;
@@ -53,12 +55,14 @@ impl Api {
     }
 }
 
-/// The API's routes; writes are wrapped in [`guard`].
+/// The API's routes; writes are wrapped in [`guard`], reads are open.
 pub fn routes(app: &AppState) -> Router<AppState> {
     let writes = Router::new()
         .route("/api/v1/ventures/{venture}/drills", post(drills::start))
         .route_layer(from_fn_with_state(app.clone(), guard));
-    Router::new().merge(writes)
+    Router::new()
+        .route("/api/v1/ventures/{venture}/primary", get(primary::get))
+        .merge(writes)
 }
 
 /// Rate limit, then admin token; only then the handler.

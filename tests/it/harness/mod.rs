@@ -1,9 +1,12 @@
 //! Shared helpers: a 0755 temp root, fast scratch clusters, a Snapshot with endpoints, polling.
 
 pub mod fake_http;
+pub mod haproxy;
 pub mod http;
 pub mod pgbackrest;
+pub mod replica;
 pub mod supabase_api;
+pub mod tcp_proxy;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
