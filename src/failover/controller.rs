@@ -26,8 +26,8 @@ use tokio::time::MissedTickBehavior;
 use crate::config::{Config, FailoverMode, VentureConfig};
 use crate::notify::Notifier;
 use crate::probe::{Health, HealthConfig, ProbeOutcome};
-use crate::state::{EndpointObservation, Role, SharedState};
-use crate::store::{FailoverRecord, Store, StoreError};
+use crate::state::{EndpointObservation, EndpointState, Role, SharedState};
+use crate::store::{EndpointRoleRecord, FailoverRecord, Store, StoreError};
 
 use super::actions::{Actions, PgActions};
 use super::error::ControllerError;
@@ -213,7 +213,9 @@ impl Controller {
                 in_flight: in_flight.as_ref().map(|f| f.epoch),
                 last_failover,
                 baseline: self.baseline.as_ref(),
-                max_sample_age: interval * 3 + probe_timeout(interval),
+                // The last good sample precedes the first failed probe by one round: the interval
+                // plus a probe that may run to its bound (connect + statement timeouts).
+                max_sample_age: (interval + probe_timeout(interval) * 2) * 2,
                 endpoints: &inputs,
             };
             let decision = decide(&input, now);
@@ -356,15 +358,12 @@ impl Controller {
     /// The store's roles and fences (they win over the configuration), published.
     async fn load_roles(&self) -> Result<HashMap<String, (Role, bool)>, StoreError> {
         let name = &self.venture.name;
-        let roles: HashMap<String, (Role, bool)> = self
-            .store
-            .endpoint_roles(Some(name))
-            .await?
+        let records = self.store.endpoint_roles(Some(name)).await?;
+        publish_records(&self.state, name, &records);
+        Ok(records
             .into_iter()
             .map(|r| (r.endpoint, (r.role, r.fenced)))
-            .collect();
-        publish_fences(&self.state, name, &roles);
-        Ok(roles)
+            .collect())
     }
 
     /// Runs the failover of `plan`, recorded, counted and notified.
@@ -480,17 +479,26 @@ fn set_in_progress(state: &SharedState, venture: &str, on: bool) {
     });
 }
 
-/// Publishes the store's fences into the snapshot (`fenced`, and role `fenced` while fenced).
-pub fn publish_fences(state: &SharedState, venture: &str, roles: &HashMap<String, (Role, bool)>) {
+/// Publishes the store's roles and fences into the snapshot when they differ from it
+/// ([`crate::lb::stored::apply`]; the role of a fenced endpoint is `fenced`, and an endpoint whose
+/// fence was cleared is `unknown` until observed again).
+pub fn publish_records(state: &SharedState, venture: &str, records: &[EndpointRoleRecord]) {
+    let fenced = |e: &EndpointState| records.iter().any(|r| r.endpoint == e.name && r.fenced);
+    let differs = |e: &EndpointState| {
+        let f = fenced(e);
+        e.fenced != f
+            || (f && e.role != Role::Fenced)
+            || records.iter().any(|r| {
+                r.endpoint == e.name
+                    && matches!(r.role, Role::Primary | Role::Standby)
+                    && r.role != e.configured_role
+            })
+    };
     let snap = state.load();
     let Some(v) = snap.venture(venture) else {
         return;
     };
-    let changed = v.endpoints.iter().any(|e| {
-        let fenced = roles.get(&e.name).is_some_and(|r| r.1);
-        e.fenced != fenced || (fenced && e.role != Role::Fenced)
-    });
-    if !changed {
+    if !v.endpoints.iter().any(differs) {
         return;
     }
     state.update(|s| {
@@ -498,13 +506,13 @@ pub fn publish_fences(state: &SharedState, venture: &str, roles: &HashMap<String
             return;
         };
         for e in &mut v.endpoints {
-            let fenced = roles.get(&e.name).is_some_and(|r| r.1);
-            if fenced {
+            let f = fenced(e);
+            if f {
                 e.role = Role::Fenced;
             } else if e.fenced {
                 e.role = Role::Unknown;
             }
-            e.fenced = fenced;
         }
+        crate::lb::stored::apply(s, records);
     });
 }

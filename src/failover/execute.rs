@@ -202,11 +202,11 @@ pub async fn set_role(
             .and_then(|v| v.endpoint_mut(endpoint))
         {
             e.fenced = fenced;
-            if fenced {
-                e.role = Role::Fenced;
-            } else if e.role == Role::Fenced {
-                e.role = role;
+            if matches!(role, Role::Primary | Role::Standby) {
+                e.configured_role = role;
             }
+            e.role = if fenced { Role::Fenced } else { role };
+            e.role_since = Some(Utc::now());
         }
     });
     Ok(())

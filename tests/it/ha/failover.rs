@@ -1,0 +1,265 @@
+//! The failover controller against a real primary and streaming standby: a killed primary is
+//! replaced (fenced, one promotion, recorded, counted) and stays fenced after it comes back; a
+//! blip shorter than `min_down` and a partition between the agent and the primary (the standby
+//! still streams) cause no failover, the latter with its refusal recorded once.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use backstop::config;
+use backstop::state::Role;
+use backstop::store::{EventFilter, FailoverRecord, Store};
+
+use crate::harness::http::get;
+use crate::harness::replica::Pair;
+use crate::harness::tcp_proxy::{Fault, TcpProxy};
+use crate::harness::{self};
+
+fn agent_config(
+    listen: u16,
+    state: &std::path::Path,
+    pg1: &str,
+    pg2: &str,
+    fence: &str,
+) -> backstop::config::Config {
+    let toml = format!(
+        r#"
+[agent]
+listen = "127.0.0.1:{listen}"
+state = "sqlite:{}"
+poll_interval = "1s"
+
+[[ventures]]
+name = "acme"
+  [[ventures.endpoints]]
+  name = "pg1"
+  role = "primary"
+  [[ventures.endpoints]]
+  name = "pg2"
+  role = "standby"
+  [ventures.failover]
+  mode = "auto"
+  probe_interval = "200ms"
+  failure_threshold = 3
+  min_down = "1500ms"
+  recovery_threshold = 2
+  cooldown = "10m"
+  fence_command = "{fence}"
+"#,
+        state.display()
+    );
+    let env: HashMap<String, String> = [
+        ("ACME_PG1_DSN".to_string(), pg1.to_owned()),
+        ("ACME_PG2_DSN".to_string(), pg2.to_owned()),
+    ]
+    .into();
+    config::load_str(&toml, "failover-test.toml", &|k: &str| env.get(k).cloned())
+        .expect("config loads")
+}
+
+async fn failovers(store: &Store) -> Vec<FailoverRecord> {
+    let now = chrono::Utc::now();
+    store
+        .failovers(
+            "acme",
+            now - chrono::TimeDelta::hours(1),
+            now + chrono::TimeDelta::hours(1),
+        )
+        .await
+        .expect("failovers")
+}
+
+/// Waits until the controller has seen the pair healthy long enough to be armed.
+async fn wait_armed(agent: &backstop::agent::RunningAgent) {
+    let start = Instant::now();
+    loop {
+        let snap = agent.state.load();
+        let up = snap
+            .venture("acme")
+            .is_some_and(|v| v.endpoints.iter().all(|e| e.probe.up == Some(true)));
+        if up && snap.venture("acme").and_then(|v| v.leader) == Some(true) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never up and leading"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few rounds with both up: the baseline sees the primary's LSN and the standby streaming.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_primary_is_replaced_once_and_stays_fenced() {
+    harness::init_logs();
+    let root = harness::root();
+    let mut pair = Pair::start(root.path()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let fence_log = root.path().join("fence.log");
+    let fence = format!(
+        "sh -c 'echo {{endpoint}} {{port}} >> {}'",
+        fence_log.display()
+    );
+    let config = agent_config(
+        listen,
+        &state_db,
+        pair.primary_dsn().expose(),
+        pair.standby_dsn().expose(),
+        &fence,
+    );
+    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    wait_armed(&agent).await;
+
+    let killed = Instant::now();
+    pair.kill_primary().await;
+    let record = loop {
+        let all = failovers(&agent.store).await;
+        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
+            break done.clone();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "no finished failover: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let took = killed.elapsed();
+    assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
+    assert_eq!(
+        (record.from_endpoint.as_str(), record.to_endpoint.as_str()),
+        ("pg1", "pg2")
+    );
+    let states: Vec<_> = record.steps.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "started",
+            "fenced",
+            "promoting",
+            "promoted",
+            "roles_switched"
+        ]
+    );
+    assert!(took < Duration::from_secs(10), "failover took {took:?}");
+    let fenced_with = std::fs::read_to_string(&fence_log).expect("fence ran");
+    assert_eq!(fenced_with.trim(), format!("pg1 {}", pair.primary.port()));
+    let client = pair.standby.client().await.expect("standby");
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(!row.get::<_, bool>(0), "pg2 was not promoted");
+
+    let snap = agent.state.load();
+    let v = snap.venture("acme").expect("venture");
+    assert_eq!(v.failover.outcomes, [1, 0, 0]);
+    assert!(!v.failover.in_progress);
+    let secs = v.failover.last_duration_seconds.expect("duration");
+    assert!(secs > 0.0 && secs < 10.0, "{secs}");
+    let pg1 = v.endpoint("pg1").expect("pg1");
+    assert!(pg1.fenced && pg1.role == Role::Fenced);
+    let metrics = get(agent.addr, "/metrics", &[]).await.body;
+    for line in [
+        "backstop_failovers_total{venture=\"acme\",outcome=\"completed\"} 1",
+        "backstop_failover_in_progress{venture=\"acme\"} 0",
+        "backstop_endpoint_fenced{venture=\"acme\",endpoint=\"pg1\"} 1",
+        "backstop_endpoint_role{venture=\"acme\",endpoint=\"pg1\",role=\"fenced\"} 1",
+    ] {
+        assert!(metrics.contains(line), "missing {line}");
+    }
+    assert!(metrics.contains("backstop_failover_last_duration_seconds{venture=\"acme\"}"));
+
+    // The old primary comes back (as a primary: nothing rejoined it): it stays fenced, nothing
+    // fails back, no second failover.
+    pair.start_primary().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let old = get(agent.addr, "/health/acme/pg1/primary", &[]).await;
+    assert_eq!(old.status, 503, "{}", old.body);
+    let new = get(agent.addr, "/health/acme/pg2/primary", &[]).await;
+    assert_eq!(new.status, 200, "{}", new.body);
+    assert_eq!(failovers(&agent.store).await.len(), 1);
+    let snap = agent.state.load();
+    assert!(snap
+        .venture("acme")
+        .and_then(|v| v.endpoint("pg1"))
+        .is_some_and(|e| e.fenced));
+    agent.shutdown().await.expect("agent stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blips_and_partitions_cause_no_failover() {
+    harness::init_logs();
+    let root = harness::root();
+    let pair = Pair::start(root.path()).await;
+    // The agent reaches the primary through the fault proxy; the standby streams directly.
+    let pg1 = TcpProxy::to_port(pair.primary.port()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let config = agent_config(
+        listen,
+        &state_db,
+        &pg1.dsn(),
+        pair.standby_dsn().expose(),
+        "true",
+    );
+    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    wait_armed(&agent).await;
+
+    // A blip shorter than min_down: nothing, not even a refusal.
+    pg1.set(Fault::Drop);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    pg1.set(Fault::Pass);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(failovers(&agent.store).await.is_empty());
+    let refused = EventFilter {
+        venture: Some("acme".into()),
+        kind: Some("failover_refused".into()),
+        ..Default::default()
+    };
+    assert!(agent
+        .store
+        .events(&refused)
+        .await
+        .expect("events")
+        .is_empty());
+
+    // A partition between agent and primary, longer than min_down, while the standby still
+    // streams (the heartbeat-free primary is idle, so keep WAL flowing): refused, recorded once.
+    pg1.set(Fault::Drop);
+    let writer = pair.primary.client().await.expect("primary");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        writer
+            .simple_query("SELECT txid_current()")
+            .await
+            .expect("write on the primary");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pg1.set(Fault::Pass);
+    assert!(
+        failovers(&agent.store).await.is_empty(),
+        "failed over on a partition"
+    );
+    let events = agent.store.events(&refused).await.expect("events");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0].event.message.contains("still hears")
+            || events[0].event.message.contains("streaming"),
+        "{}",
+        events[0].event.message
+    );
+    let snap = agent.state.load();
+    assert_eq!(
+        snap.venture("acme").expect("acme").failover.outcomes,
+        [0, 1, 0]
+    );
+    let client = pair.standby.client().await.expect("standby");
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(row.get::<_, bool>(0), "the standby was promoted");
+    agent.shutdown().await.expect("agent stops");
+}
