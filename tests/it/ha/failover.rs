@@ -22,7 +22,21 @@ fn agent_config(
     pg2: &str,
     fence: &str,
 ) -> backstop::config::Config {
-    let toml = format!(
+    let env: HashMap<String, String> = [
+        ("ACME_PG1_DSN".to_string(), pg1.to_owned()),
+        ("ACME_PG2_DSN".to_string(), pg2.to_owned()),
+    ]
+    .into();
+    config::load_str(
+        &config_text(listen, state, fence),
+        "failover-test.toml",
+        &|k: &str| env.get(k).cloned(),
+    )
+    .expect("config loads")
+}
+
+fn config_text(listen: u16, state: &std::path::Path, fence: &str) -> String {
+    format!(
         r#"
 [agent]
 listen = "127.0.0.1:{listen}"
@@ -47,14 +61,7 @@ name = "acme"
   fence_command = "{fence}"
 "#,
         state.display()
-    );
-    let env: HashMap<String, String> = [
-        ("ACME_PG1_DSN".to_string(), pg1.to_owned()),
-        ("ACME_PG2_DSN".to_string(), pg2.to_owned()),
-    ]
-    .into();
-    config::load_str(&toml, "failover-test.toml", &|k: &str| env.get(k).cloned())
-        .expect("config loads")
+    )
 }
 
 async fn failovers(store: &Store) -> Vec<FailoverRecord> {
@@ -261,5 +268,112 @@ async fn blips_and_partitions_cause_no_failover() {
         .await
         .expect("query");
     assert!(row.get::<_, bool>(0), "the standby was promoted");
+    agent.shutdown().await.expect("agent stops");
+}
+
+/// Counts "received promote request" in a server log: one per `pg_promote` that reached it.
+fn promote_requests(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .matches("received promote request")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
+    harness::init_logs();
+    let root = harness::root();
+    let mut pair = Pair::start(root.path()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let fence_log = root.path().join("fence.log");
+    let fence = format!(
+        "sh -c 'echo {{endpoint}} >> {}; sleep 2'",
+        fence_log.display()
+    );
+    let path = root.path().join("agent.toml");
+    std::fs::write(&path, config_text(listen, &state_db, &fence)).expect("config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["run", "--config", path.to_str().expect("utf-8")])
+        .env("ACME_PG1_DSN", pair.primary_dsn().expose())
+        .env("ACME_PG2_DSN", pair.standby_dsn().expose())
+        .env_remove("SENTRY_DSN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the agent");
+    let store = Store::open(&backstop::secret::Secret::new(format!(
+        "sqlite:{}",
+        state_db.display()
+    )))
+    .await
+    .expect("store");
+    // Armed once both endpoints were probed up for a while.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    pair.kill_primary().await;
+    let start = Instant::now();
+    // SIGKILL while the fence command runs (the failover is in flight, nothing promoted).
+    loop {
+        let fencing = std::fs::read_to_string(&fence_log).is_ok_and(|t| t.contains("pg1"));
+        if fencing {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the failover never began"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("SIGKILL");
+    let _ = child.wait();
+    let in_flight = store.in_flight_failover("acme").await.expect("store");
+    let in_flight = in_flight.expect("a failover is in flight after the kill");
+    assert_eq!(in_flight.state, "started");
+    assert_eq!(promote_requests(&pair.standby.log_file()), 0);
+
+    // Restart: the unfinished failover is resumed by the new leader.
+    let config = agent_config(
+        listen,
+        &state_db,
+        pair.primary_dsn().expose(),
+        pair.standby_dsn().expose(),
+        &fence,
+    );
+    let agent = backstop::agent::start(&config)
+        .await
+        .expect("agent restarts");
+    let record = loop {
+        let all = failovers(&agent.store).await;
+        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
+            break done.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "not finished: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failovers(&agent.store).await.len(), 1);
+    assert_eq!(record.id, in_flight.id);
+    assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
+    let states: Vec<_> = record.steps.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "started",
+            "started",
+            "fenced",
+            "promoting",
+            "promoted",
+            "roles_switched"
+        ],
+        "{record:?}"
+    );
+    assert!(record.steps[1].detail.contains("resumed after a restart"));
+    assert_eq!(promote_requests(&pair.standby.log_file()), 1);
     agent.shutdown().await.expect("agent stops");
 }
