@@ -36,11 +36,15 @@ fn agent_config(
 }
 
 fn config_text(listen: u16, state: &std::path::Path, fence: &str) -> String {
+    config_text_with(listen, &format!("sqlite:{}", state.display()), fence)
+}
+
+fn config_text_with(listen: u16, state: &str, fence: &str) -> String {
     format!(
         r#"
 [agent]
 listen = "127.0.0.1:{listen}"
-state = "sqlite:{}"
+state = "{state}"
 poll_interval = "1s"
 
 [[ventures]]
@@ -59,8 +63,7 @@ name = "acme"
   recovery_threshold = 2
   cooldown = "10m"
   fence_command = "{fence}"
-"#,
-        state.display()
+"#
     )
 }
 
@@ -376,4 +379,87 @@ async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
     assert!(record.steps[1].detail.contains("resumed after a restart"));
     assert_eq!(promote_requests(&pair.standby.log_file()), 1);
     agent.shutdown().await.expect("agent stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_on_a_postgres_store_only_the_leader_fails_over() {
+    harness::init_logs();
+    let root = harness::root();
+    let store_pg = harness::started(root.path(), "state", &[]).await;
+    let mut pair = Pair::start(root.path()).await;
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+        store_pg.port()
+    );
+    let env: HashMap<String, String> = [
+        (
+            "ACME_PG1_DSN".to_string(),
+            pair.primary_dsn().expose().to_owned(),
+        ),
+        (
+            "ACME_PG2_DSN".to_string(),
+            pair.standby_dsn().expose().to_owned(),
+        ),
+    ]
+    .into();
+    let load = |text: String| {
+        config::load_str(&text, "two.toml", &|k: &str| env.get(k).cloned()).expect("config")
+    };
+    let a = backstop::agent::start(&load(config_text_with(0, &url, "true")))
+        .await
+        .expect("agent a");
+    let b = backstop::agent::start(&load(config_text_with(0, &url, "true")))
+        .await
+        .expect("agent b");
+    let leading = |agent: &backstop::agent::RunningAgent| {
+        agent.state.load().venture("acme").and_then(|v| v.leader)
+    };
+    let start = Instant::now();
+    while leading(&a).is_none() || leading(&b).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "leadership unknown"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(leading(&a), leading(&b));
+    wait_armed(if leading(&a) == Some(true) { &a } else { &b }).await;
+
+    pair.kill_primary().await;
+    let record = loop {
+        let all = failovers(&a.store).await;
+        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
+            break done.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "no failover: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
+    // Let the follower run a few more rounds: it must not act.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(failovers(&a.store).await.len(), 1);
+    assert_eq!(promote_requests(&pair.standby.log_file()), 1);
+    let completed = |agent: &backstop::agent::RunningAgent| {
+        agent
+            .state
+            .load()
+            .venture("acme")
+            .map(|v| v.failover.outcomes[0])
+    };
+    let mut counts = [completed(&a), completed(&b)];
+    counts.sort();
+    assert_eq!(counts, [Some(0), Some(1)]);
+    for agent in [&a, &b] {
+        // Both export the fence (read from the shared store), whoever acted.
+        let snap = agent.state.load();
+        assert!(snap
+            .venture("acme")
+            .and_then(|v| v.endpoint("pg1"))
+            .is_some_and(|e| e.fenced));
+    }
+    a.shutdown().await.expect("a stops");
+    b.shutdown().await.expect("b stops");
 }
