@@ -27,11 +27,35 @@ pub trait Actions: Send + Sync {
     /// `pg_promote(true, t)` on `endpoint`: true = promoted, false = unknown.
     fn promote(&self, endpoint: &str)
         -> impl Future<Output = Result<bool, ControllerError>> + Send;
+    /// `endpoint`'s WAL receiver streams, and its flushed and replayed LSNs.
+    fn replay_state(
+        &self,
+        endpoint: &str,
+    ) -> impl Future<Output = Result<ReplayState, ControllerError>> + Send;
     /// Proves `endpoint` writable; a detail for the record.
     fn verify_writable(
         &self,
         endpoint: &str,
     ) -> impl Future<Output = Result<String, ControllerError>> + Send;
+}
+
+/// Where a standby's replay stands (for a planned switchover's catch-up wait).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReplayState {
+    /// Its WAL receiver is `streaming` (the old primary still sends).
+    pub streaming: bool,
+    /// `pg_stat_wal_receiver.flushed_lsn`.
+    pub flushed: Option<u64>,
+    /// `pg_last_wal_replay_lsn()`.
+    pub replayed: Option<u64>,
+}
+
+impl ReplayState {
+    /// Replayed everything received, at least up to `lsn`, and no longer streaming.
+    pub fn caught_up(&self, lsn: u64) -> bool {
+        let replayed = self.replayed.unwrap_or(0);
+        !self.streaming && replayed >= lsn && self.flushed.is_none_or(|f| replayed >= f)
+    }
 }
 
 /// The real [`Actions`] of one venture.
@@ -117,6 +141,28 @@ impl Actions for PgActions {
         promote::promote(&client, self.step())
             .await
             .map_err(pg(endpoint))
+    }
+
+    async fn replay_state(&self, endpoint: &str) -> Result<ReplayState, ControllerError> {
+        let client = self.client(endpoint).await?;
+        let work = async {
+            let receiver = crate::postgres::queries::wal_receiver(&client).await?;
+            let replayed = crate::postgres::queries::current_lsn(&client, true).await?;
+            Ok::<_, crate::postgres::PgError>(ReplayState {
+                streaming: receiver
+                    .as_ref()
+                    .is_some_and(|r| r.status == super::receiver::STREAMING),
+                flushed: receiver.and_then(|r| r.flushed_lsn),
+                replayed,
+            })
+        };
+        match tokio::time::timeout(self.step(), work).await {
+            Ok(r) => r.map_err(pg(endpoint)),
+            Err(_) => Err(pg(endpoint)(crate::postgres::PgError::Timeout {
+                what: "replay state",
+                after: self.step(),
+            })),
+        }
     }
 
     async fn verify_writable(&self, endpoint: &str) -> Result<String, ControllerError> {

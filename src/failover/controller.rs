@@ -84,6 +84,7 @@ pub fn context<'a>(
             .failover
             .probe_interval
             .clamp(Duration::from_millis(100), Duration::from_secs(1)),
+        catch_up_to: None,
     }
 }
 

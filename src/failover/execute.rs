@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::postgres::wal::format_lsn;
 use crate::probe::elapsed;
 use crate::state::{Role, SharedState};
 use crate::store::{EndpointRoleRecord, FailoverRecord, Store};
@@ -27,6 +28,9 @@ pub struct Context<'a> {
     pub promote_wait: Duration,
     /// Re-check interval of `pg_is_in_recovery()` while waiting.
     pub recheck: Duration,
+    /// Planned switchover: before promoting, wait (up to `promote_wait`) until the candidate
+    /// replayed everything the stopped old primary sent, at least this LSN (its last one seen).
+    pub catch_up_to: Option<u64>,
 }
 
 /// How a failover run ended.
@@ -83,7 +87,13 @@ pub async fn drive<A: Actions>(
                     Next::Verify
                 }
                 Ok(true) => {
-                    let detail = format!("sending pg_promote to {to}");
+                    let mut detail = format!("sending pg_promote to {to}");
+                    if let Some(lsn) = ctx.catch_up_to {
+                        match await_catch_up(ctx, actions, to, lsn).await {
+                            Ok(at) => detail = format!("{to} replayed the old primary's WAL up to {} (its last LSN seen {}); {detail}", format_lsn(at), format_lsn(lsn)),
+                            Err(why) => return fail(ctx, record, outcome::FAILED, why).await,
+                        }
+                    }
                     advance(Stage::Promoting.as_str(), detail).await?;
                     match actions.promote(to).await {
                         Ok(true) => Next::Verify,
@@ -143,6 +153,32 @@ pub async fn drive<A: Actions>(
                 });
             }
         };
+    }
+}
+
+/// Waits until `to` replayed everything received, at least `lsn`, with its receiver stopped.
+async fn await_catch_up<A: Actions>(
+    ctx: Context<'_>,
+    actions: &A,
+    to: &str,
+    lsn: u64,
+) -> Result<u64, String> {
+    let deadline = tokio::time::Instant::now() + ctx.promote_wait;
+    loop {
+        let last = actions.replay_state(to).await;
+        if let Ok(r) = &last {
+            if r.caught_up(lsn) {
+                return Ok(r.replayed.unwrap_or(lsn));
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "{to} did not catch up with the stopped old primary (LSN {}) within {}: last seen {last:?}; not promoting",
+                format_lsn(lsn),
+                crate::config::format_duration(ctx.promote_wait)
+            ));
+        }
+        tokio::time::sleep(ctx.recheck).await;
     }
 }
 

@@ -60,6 +60,13 @@ impl Actions for Fake {
         }
         Ok(self.promote_answers == Some(true))
     }
+    async fn replay_state(&self, _: &str) -> Result<super::actions::ReplayState, ControllerError> {
+        Ok(super::actions::ReplayState {
+            streaming: false,
+            flushed: Some(100),
+            replayed: Some(100),
+        })
+    }
     async fn verify_writable(&self, endpoint: &str) -> Result<String, ControllerError> {
         if *self.in_recovery.lock().unwrap() {
             return Err(ControllerError::NotWritable {
@@ -82,6 +89,7 @@ fn ctx<'a>(store: &'a Store, state: &'a SharedState) -> Context<'a> {
         state,
         promote_wait: Duration::from_millis(300),
         recheck: Duration::from_millis(50),
+        catch_up_to: None,
     }
 }
 

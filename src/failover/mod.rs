@@ -40,12 +40,14 @@
 pub mod actions;
 mod baseline;
 pub mod candidate;
+pub mod command;
 pub mod controller;
 mod decision;
 pub mod error;
 pub mod execute;
 pub mod fence;
 mod inputs;
+pub mod manual;
 pub mod notice;
 mod policy;
 pub mod prober;

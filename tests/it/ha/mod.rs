@@ -3,4 +3,5 @@
 
 mod failover;
 mod lb;
+mod manual;
 mod pair;
