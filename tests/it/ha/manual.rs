@@ -165,3 +165,86 @@ name = "acme"
     let twice = failover(&config, &pair, &["--clear-fence", "pg1"]);
     assert_eq!(twice.status.code(), Some(1), "{}", stdout(&twice));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_failover_endpoint_needs_the_token_and_answers_like_the_cli() {
+    harness::init_logs();
+    let root = harness::root();
+    let pair = Pair::start(root.path()).await;
+    let token_file = root.path().join("token");
+    std::fs::write(&token_file, "failover-token-7\n").expect("token");
+    let toml = format!(
+        r#"
+[agent]
+listen = "127.0.0.1:0"
+state = "sqlite:{}"
+admin_token_file = "{}"
+
+[[ventures]]
+name = "acme"
+  [[ventures.endpoints]]
+  name = "pg1"
+  role = "primary"
+  [[ventures.endpoints]]
+  name = "pg2"
+  role = "standby"
+  [ventures.failover]
+  mode = "manual"
+  fence_command = "true"
+"#,
+        root.path().join("state.db").display(),
+        token_file.display()
+    );
+    let env: std::collections::HashMap<String, String> = [
+        (
+            "ACME_PG1_DSN".to_string(),
+            pair.primary_dsn().expose().to_owned(),
+        ),
+        (
+            "ACME_PG2_DSN".to_string(),
+            pair.standby_dsn().expose().to_owned(),
+        ),
+    ]
+    .into();
+    let config = backstop::config::load_str(&toml, "api.toml", &|k: &str| env.get(k).cloned())
+        .expect("config");
+    let agent = backstop::agent::start(&config).await.expect("agent");
+    let client = reqwest::Client::new();
+    let url = format!("http://{}/api/v1/ventures/acme/failover", agent.addr);
+    let post = |token: Option<&'static str>, body: &'static str| {
+        let mut req = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let resp = req.send().await.expect("POST");
+            (resp.status().as_u16(), resp.text().await.expect("body"))
+        }
+    };
+    assert_eq!(post(None, r#"{"dry_run": true}"#).await.0, 401);
+    let (status, body) = post(Some("failover-token-7"), r#"{"dry_run": true}"#).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"dry_run\"") && body.contains("pg2"),
+        "{body}"
+    );
+    let (status, body) = post(Some("failover-token-7"), r#"{"clear_fence": "pg1"}"#).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = post(
+        Some("failover-token-7"),
+        r#"{"planned": true, "force": true}"#,
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Nothing changed: pg2 is still a standby.
+    let standby = pair.standby.client().await.expect("standby");
+    let row = standby
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(row.get::<_, bool>(0));
+    agent.shutdown().await.expect("stops");
+}
