@@ -62,6 +62,7 @@ name = "acme"
   min_down = "1500ms"
   recovery_threshold = 2
   cooldown = "10m"
+  max_lag_bytes = 1048576
   fence_command = "{fence}"
 "#
     )
@@ -462,4 +463,70 @@ async fn two_agents_on_a_postgres_store_only_the_leader_fails_over() {
     }
     a.shutdown().await.expect("a stops");
     b.shutdown().await.expect("b stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_lagging_beyond_max_lag_bytes_is_refused_with_the_reason() {
+    harness::init_logs();
+    let root = harness::root();
+    let mut pair = Pair::start(root.path()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let config = agent_config(
+        listen,
+        &state_db,
+        pair.primary_dsn().expose(),
+        pair.standby_dsn().expose(),
+        "true",
+    );
+    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    wait_armed(&agent).await;
+
+    // Cut the standby off (no WAL receiver), write 4 MB on the primary, let the agent sample
+    // the primary's LSN, then kill the primary: the standby is 4 MB behind.
+    for sql in [
+        "ALTER SYSTEM SET primary_conninfo = ''",
+        "SELECT pg_reload_conf()",
+    ] {
+        pair.standby.exec(sql).await.expect("cut the standby off");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    pair.write_wal(4 * 1024 * 1024).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    pair.kill_primary().await;
+    let refused = EventFilter {
+        venture: Some("acme".into()),
+        kind: Some("failover_refused".into()),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let events = loop {
+        let events = agent.store.events(&refused).await.expect("events");
+        if !events.is_empty() {
+            break events;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no refusal recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        events[0]
+            .event
+            .message
+            .contains("exceeds max_lag_bytes 1048576"),
+        "{}",
+        events[0].event.message
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(failovers(&agent.store).await.is_empty());
+    assert_eq!(agent.store.events(&refused).await.expect("events").len(), 1);
+    let client = pair.standby.client().await.expect("standby");
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(row.get::<_, bool>(0), "a lagging standby was promoted");
+    agent.shutdown().await.expect("agent stops");
 }
