@@ -1,6 +1,6 @@
 //! Wires the agent together: the initial [`Snapshot`] from config, one collector task per
 //! endpoint, one poller per backup source, a scheduled `pgbackrest verify` per pgBackRest stanza
-//! (its last result loaded from the store first), venture leadership, the drill scheduler,
+//! (its last result loaded from the store first), venture leadership, the drill scheduler, the failover controllers,
 //! readiness, and the HTTP server with its API; shuts everything down on SIGTERM or Ctrl-C.
 
 use std::net::SocketAddr;
@@ -66,6 +66,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                 drill: Default::default(),
                 leader: None,
                 triggers: crate::triggers::task::initial_states(&v.triggers),
+                failover: Default::default(),
             })
             .collect(),
     }
@@ -198,6 +199,9 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
     ));
     tasks.extend(crate::triggers::spawn_triggers(
         config, &state, &store, &notifier, &stopped,
+    ));
+    tasks.extend(crate::failover::controller::spawn_controllers(
+        config, &store, &state, &notifier, &stopped,
     ));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(

@@ -57,6 +57,10 @@ pub enum Command {
     /// Run a DR drill now: restore into a scratch cluster, replay, validate, measure RTO and RPO,
     /// record it, remove the cluster. Exit 0 passed, 2 failed or aborted, 1 refused.
     Drill(DrillArgs),
+    /// Manual, audited failover: a planned switchover (the primary answers) or a forced failover
+    /// (it is gone), `--dry-run` to see the decision, `--clear-fence` once an old primary is
+    /// rejoined as a standby. Exit 0 done, 1 refused, 2 failed.
+    Failover(FailoverArgs),
     /// DR evidence for auditors: objectives, every drill of the period with RTO/RPO and phases,
     /// what followed failures, the phase dominating RTO and its trend, coverage, retention,
     /// verifications, failovers and recoveries. Exit 0 made, 1 user error, 2 store unreadable.
@@ -138,6 +142,32 @@ pub struct DrillArgs {
     /// Restore this point in time instead of the configured target: RFC 3339 or relative (-15m).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub to: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `backstop failover`.
+#[derive(Debug, clap::Args)]
+pub struct FailoverArgs {
+    /// The venture.
+    #[arg(long, value_name = "V")]
+    pub venture: String,
+    /// The standby to promote (default: the most advanced reachable one).
+    #[arg(long, value_name = "ENDPOINT", conflicts_with = "clear_fence")]
+    pub to: Option<String>,
+    /// Planned switchover: stop the old primary first, promote once the standby replayed all.
+    #[arg(long, conflicts_with_all = ["force", "clear_fence"])]
+    pub planned: bool,
+    /// Forced failover: the primary is gone (skips the hysteresis rules, still fences).
+    #[arg(long, conflicts_with = "clear_fence")]
+    pub force: bool,
+    /// Print the decision and its reasons; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Clear the fence of this endpoint (after rejoining it as a standby).
+    #[arg(long, value_name = "ENDPOINT")]
+    pub clear_fence: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

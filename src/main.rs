@@ -77,6 +77,7 @@ async fn dispatch(command: Command, config: Config) -> u8 {
             command: SupabaseCommand::Apply(args),
         } => backstop::sources::supabase::apply::run(&config, &args).await,
         Command::Drill(args) => backstop::drill::command::run(&config, &args).await,
+        Command::Failover(args) => backstop::failover::command::run(&config, &args).await,
         Command::Report(args) => backstop::report::command::run(&config, &args).await,
         Command::Demo(args) => match backstop::demo::run(&config, &args).await {
             Ok(()) => 0,

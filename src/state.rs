@@ -16,6 +16,7 @@ use crate::error::ErrorKind;
 
 mod backups;
 mod drill;
+mod failover;
 mod supabase;
 mod trigger;
 
@@ -24,6 +25,7 @@ pub use backups::{
     BackupType, RepoDatabase,
 };
 pub use drill::{DrillState, DRILL_OUTCOMES};
+pub use failover::{FailoverState, FAILOVER_OUTCOMES};
 pub use supabase::{SupabaseState, UnmeetableRule};
 pub use trigger::{TriggerState, TRIGGER_OUTCOMES};
 
@@ -143,6 +145,8 @@ pub struct VentureState {
     pub leader: Option<bool>,
     /// Recovery triggers, one per configured `[[ventures.triggers]]`, in configuration order.
     pub triggers: Vec<TriggerState>,
+    /// Failover counters and progress (`backstop_failover*`).
+    pub failover: FailoverState,
 }
 
 impl VentureState {

@@ -37,12 +37,23 @@
 //! back stays fenced (repmgr #766); a standby that still hears the primary vetoes (Patroni's
 //! "primary is still alive", repmgr's visibility consensus).
 
+pub mod actions;
 mod baseline;
 pub mod candidate;
+pub mod command;
+pub mod controller;
 mod decision;
+pub mod error;
+pub mod execute;
+pub mod fence;
 mod inputs;
+pub mod manual;
+pub mod notice;
 mod policy;
+pub mod prober;
+pub mod promote;
 pub mod receiver;
+pub mod steps;
 
 pub use baseline::{Baseline, StandbySeen};
 pub use decision::{CandidateRefusal, Decision, Plan, RefusalReason, Rejected};
@@ -51,6 +62,8 @@ pub use policy::decide;
 
 #[cfg(test)]
 mod baseline_tests;
+#[cfg(test)]
+mod execute_tests;
 #[cfg(test)]
 mod fixture;
 #[cfg(test)]

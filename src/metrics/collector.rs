@@ -16,10 +16,10 @@ use super::family::{flag, unix, venture_counters, venture_gauge, SECONDS};
 use crate::error::ErrorKind;
 use crate::state::{Role, SharedState, Snapshot, VentureState};
 
-/// Outcomes of `backstop_failovers_total`.
-pub const FAILOVER_OUTCOMES: [&str; 3] = ["completed", "refused", "failed"];
 /// Outcomes of `backstop_drill_runs_total`.
 pub use crate::state::DRILL_OUTCOMES;
+/// Outcomes of `backstop_failovers_total`.
+pub use crate::state::FAILOVER_OUTCOMES;
 
 /// Encodes the [`Snapshot`] held by a [`SharedState`] on every scrape.
 #[derive(Debug, Clone)]
@@ -156,7 +156,23 @@ fn encode_ventures(enc: &mut DescriptorEncoder<'_>, snap: &Snapshot) -> fmt::Res
         "Failovers by outcome since the agent started.",
         "outcome",
         &FAILOVER_OUTCOMES,
-        |_, _| 0,
+        |v, i| v.failover.outcomes[i],
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "failover_in_progress",
+        "1 while a failover of the venture runs in this agent.",
+        None,
+        |v| Some(flag(v.failover.in_progress)),
+    )?;
+    venture_gauge(
+        enc,
+        snap,
+        "failover_last_duration",
+        "Primary declared down to new primary writable, for the last completed failover.",
+        Some(&SECONDS),
+        |v| v.failover.last_duration_seconds,
     )?;
     venture_counters(
         enc,

@@ -149,7 +149,6 @@ fn docs_match_the_encoder() {
             "{name} is both emitted and planned"
         );
     }
-    assert!(planned.len() >= 2, "the planned section lost rows");
 }
 
 #[test]

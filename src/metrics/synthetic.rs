@@ -11,8 +11,8 @@ use crate::error::ErrorKind;
 use crate::state::{
     AgentState, ArchiveListing, ArchiveRange, ArchivedFile, ArchiverStats, BackupFailure,
     BackupRecord, BackupStatus, BackupType, DrillState, EndpointObservation, EndpointState,
-    HistogramState, Objectives, ProbeState, ReplicaStats, RepoDatabase, Role, Snapshot, SourceKind,
-    SourceState, Timed, VentureState, VerificationState, WalReceiver,
+    FailoverState, HistogramState, Objectives, ProbeState, ReplicaStats, RepoDatabase, Role,
+    Snapshot, SourceKind, SourceState, Timed, VentureState, VerificationState, WalReceiver,
 };
 
 /// A snapshot of `ventures` ventures (`venture-0000`, …), each with a primary `db-a` and a
@@ -66,6 +66,11 @@ fn venture(i: usize, now: DateTime<Utc>) -> VentureState {
             label: "backup_stale".to_owned(),
             runs: [1, 0],
         }],
+        failover: FailoverState {
+            outcomes: [1, 2, 0],
+            in_progress: false,
+            last_duration_seconds: Some(6.5),
+        },
     }
 }
 

@@ -3,9 +3,12 @@
 //! admin token.
 //!
 //! - [`drills`]: `POST /api/v1/ventures/{venture}/drills` runs a drill now.
+//! - [`failover`]: `POST /api/v1/ventures/{venture}/failover` switches over, fails over or
+//!   clears a fence, as `backstop failover` does.
 //! - [`primary`]: `GET /api/v1/ventures/{venture}/primary` says where the primary is (read-only).
 
 pub mod drills;
+pub mod failover;
 pub mod primary;
 
 use std::sync::Arc;
@@ -59,6 +62,10 @@ impl Api {
 pub fn routes(app: &AppState) -> Router<AppState> {
     let writes = Router::new()
         .route("/api/v1/ventures/{venture}/drills", post(drills::start))
+        .route(
+            "/api/v1/ventures/{venture}/failover",
+            post(failover::request),
+        )
         .route_layer(from_fn_with_state(app.clone(), guard));
     Router::new()
         .route("/api/v1/ventures/{venture}/primary", get(primary::get))

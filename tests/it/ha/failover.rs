@@ -1,0 +1,532 @@
+//! The failover controller against a real primary and streaming standby: a killed primary is
+//! replaced (fenced, one promotion, recorded, counted) and stays fenced after it comes back; a
+//! blip shorter than `min_down` and a partition between the agent and the primary (the standby
+//! still streams) cause no failover, the latter with its refusal recorded once.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use backstop::config;
+use backstop::state::Role;
+use backstop::store::{EventFilter, FailoverRecord, Store};
+
+use crate::harness::http::get;
+use crate::harness::replica::Pair;
+use crate::harness::tcp_proxy::{Fault, TcpProxy};
+use crate::harness::{self};
+
+fn agent_config(
+    listen: u16,
+    state: &std::path::Path,
+    pg1: &str,
+    pg2: &str,
+    fence: &str,
+) -> backstop::config::Config {
+    let env: HashMap<String, String> = [
+        ("ACME_PG1_DSN".to_string(), pg1.to_owned()),
+        ("ACME_PG2_DSN".to_string(), pg2.to_owned()),
+    ]
+    .into();
+    config::load_str(
+        &config_text(listen, state, fence),
+        "failover-test.toml",
+        &|k: &str| env.get(k).cloned(),
+    )
+    .expect("config loads")
+}
+
+fn config_text(listen: u16, state: &std::path::Path, fence: &str) -> String {
+    config_text_with(listen, &format!("sqlite:{}", state.display()), fence)
+}
+
+fn config_text_with(listen: u16, state: &str, fence: &str) -> String {
+    format!(
+        r#"
+[agent]
+listen = "127.0.0.1:{listen}"
+state = "{state}"
+poll_interval = "1s"
+
+[[ventures]]
+name = "acme"
+  [[ventures.endpoints]]
+  name = "pg1"
+  role = "primary"
+  [[ventures.endpoints]]
+  name = "pg2"
+  role = "standby"
+  [ventures.failover]
+  mode = "auto"
+  probe_interval = "200ms"
+  failure_threshold = 3
+  min_down = "1500ms"
+  recovery_threshold = 2
+  cooldown = "10m"
+  max_lag_bytes = 1048576
+  fence_command = "{fence}"
+"#
+    )
+}
+
+async fn failovers(store: &Store) -> Vec<FailoverRecord> {
+    let now = chrono::Utc::now();
+    store
+        .failovers(
+            "acme",
+            now - chrono::TimeDelta::hours(1),
+            now + chrono::TimeDelta::hours(1),
+        )
+        .await
+        .expect("failovers")
+}
+
+/// Waits until the controller has seen the pair healthy long enough to be armed.
+async fn wait_armed(agent: &backstop::agent::RunningAgent) {
+    let start = Instant::now();
+    loop {
+        let snap = agent.state.load();
+        let up = snap
+            .venture("acme")
+            .is_some_and(|v| v.endpoints.iter().all(|e| e.probe.up == Some(true)));
+        if up && snap.venture("acme").and_then(|v| v.leader) == Some(true) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never up and leading"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A few rounds with both up: the baseline sees the primary's LSN and the standby streaming.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_primary_is_replaced_once_and_stays_fenced() {
+    harness::init_logs();
+    let root = harness::root();
+    let mut pair = Pair::start(root.path()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let fence_log = root.path().join("fence.log");
+    let fence = format!(
+        "sh -c 'echo {{endpoint}} {{port}} >> {}'",
+        fence_log.display()
+    );
+    let config = agent_config(
+        listen,
+        &state_db,
+        pair.primary_dsn().expose(),
+        pair.standby_dsn().expose(),
+        &fence,
+    );
+    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    wait_armed(&agent).await;
+
+    let killed = Instant::now();
+    pair.kill_primary().await;
+    let record = loop {
+        let all = failovers(&agent.store).await;
+        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
+            break done.clone();
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "no finished failover: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let took = killed.elapsed();
+    assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
+    assert_eq!(
+        (record.from_endpoint.as_str(), record.to_endpoint.as_str()),
+        ("pg1", "pg2")
+    );
+    let states: Vec<_> = record.steps.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "started",
+            "fenced",
+            "promoting",
+            "promoted",
+            "roles_switched"
+        ]
+    );
+    assert!(took < Duration::from_secs(10), "failover took {took:?}");
+    let fenced_with = std::fs::read_to_string(&fence_log).expect("fence ran");
+    assert_eq!(fenced_with.trim(), format!("pg1 {}", pair.primary.port()));
+    let client = pair.standby.client().await.expect("standby");
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(!row.get::<_, bool>(0), "pg2 was not promoted");
+
+    let snap = agent.state.load();
+    let v = snap.venture("acme").expect("venture");
+    assert_eq!(v.failover.outcomes, [1, 0, 0]);
+    assert!(!v.failover.in_progress);
+    let secs = v.failover.last_duration_seconds.expect("duration");
+    assert!(secs > 0.0 && secs < 10.0, "{secs}");
+    let pg1 = v.endpoint("pg1").expect("pg1");
+    assert!(pg1.fenced && pg1.role == Role::Fenced);
+    let metrics = get(agent.addr, "/metrics", &[]).await.body;
+    for line in [
+        "backstop_failovers_total{venture=\"acme\",outcome=\"completed\"} 1",
+        "backstop_failover_in_progress{venture=\"acme\"} 0",
+        "backstop_endpoint_fenced{venture=\"acme\",endpoint=\"pg1\"} 1",
+        "backstop_endpoint_role{venture=\"acme\",endpoint=\"pg1\",role=\"fenced\"} 1",
+    ] {
+        assert!(metrics.contains(line), "missing {line}");
+    }
+    assert!(metrics.contains("backstop_failover_last_duration_seconds{venture=\"acme\"}"));
+
+    // The old primary comes back (as a primary: nothing rejoined it): it stays fenced, nothing
+    // fails back, no second failover.
+    pair.start_primary().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let old = get(agent.addr, "/health/acme/pg1/primary", &[]).await;
+    assert_eq!(old.status, 503, "{}", old.body);
+    let new = get(agent.addr, "/health/acme/pg2/primary", &[]).await;
+    assert_eq!(new.status, 200, "{}", new.body);
+    assert_eq!(failovers(&agent.store).await.len(), 1);
+    let snap = agent.state.load();
+    assert!(snap
+        .venture("acme")
+        .and_then(|v| v.endpoint("pg1"))
+        .is_some_and(|e| e.fenced));
+    agent.shutdown().await.expect("agent stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blips_and_partitions_cause_no_failover() {
+    harness::init_logs();
+    let root = harness::root();
+    let pair = Pair::start(root.path()).await;
+    // The agent reaches the primary through the fault proxy; the standby streams directly.
+    let pg1 = TcpProxy::to_port(pair.primary.port()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let config = agent_config(
+        listen,
+        &state_db,
+        &pg1.dsn(),
+        pair.standby_dsn().expose(),
+        "true",
+    );
+    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    wait_armed(&agent).await;
+
+    // A blip shorter than min_down: nothing, not even a refusal.
+    pg1.set(Fault::Drop);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    pg1.set(Fault::Pass);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(failovers(&agent.store).await.is_empty());
+    let refused = EventFilter {
+        venture: Some("acme".into()),
+        kind: Some("failover_refused".into()),
+        ..Default::default()
+    };
+    assert!(agent
+        .store
+        .events(&refused)
+        .await
+        .expect("events")
+        .is_empty());
+
+    // A partition between agent and primary, longer than min_down, while the standby still
+    // streams (the heartbeat-free primary is idle, so keep WAL flowing): refused, recorded once.
+    pg1.set(Fault::Drop);
+    let writer = pair.primary.client().await.expect("primary");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(4) {
+        writer
+            .simple_query("SELECT txid_current()")
+            .await
+            .expect("write on the primary");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pg1.set(Fault::Pass);
+    assert!(
+        failovers(&agent.store).await.is_empty(),
+        "failed over on a partition"
+    );
+    let events = agent.store.events(&refused).await.expect("events");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert!(
+        events[0].event.message.contains("still hears")
+            || events[0].event.message.contains("streaming"),
+        "{}",
+        events[0].event.message
+    );
+    let snap = agent.state.load();
+    assert_eq!(
+        snap.venture("acme").expect("acme").failover.outcomes,
+        [0, 1, 0]
+    );
+    let client = pair.standby.client().await.expect("standby");
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(row.get::<_, bool>(0), "the standby was promoted");
+    agent.shutdown().await.expect("agent stops");
+}
+
+/// Counts "received promote request" in a server log: one per `pg_promote` that reached it.
+fn promote_requests(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .matches("received promote request")
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
+    harness::init_logs();
+    let root = harness::root();
+    let mut pair = Pair::start(root.path()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let fence_log = root.path().join("fence.log");
+    let fence = format!(
+        "sh -c 'echo {{endpoint}} >> {}; sleep 2'",
+        fence_log.display()
+    );
+    let path = root.path().join("agent.toml");
+    std::fs::write(&path, config_text(listen, &state_db, &fence)).expect("config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
+        .args(["run", "--config", path.to_str().expect("utf-8")])
+        .env("ACME_PG1_DSN", pair.primary_dsn().expose())
+        .env("ACME_PG2_DSN", pair.standby_dsn().expose())
+        .env_remove("SENTRY_DSN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the agent");
+    let store = Store::open(&backstop::secret::Secret::new(format!(
+        "sqlite:{}",
+        state_db.display()
+    )))
+    .await
+    .expect("store");
+    // Armed once both endpoints were probed up for a while.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    pair.kill_primary().await;
+    let start = Instant::now();
+    // SIGKILL while the fence command runs (the failover is in flight, nothing promoted).
+    loop {
+        let fencing = std::fs::read_to_string(&fence_log).is_ok_and(|t| t.contains("pg1"));
+        if fencing {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the failover never began"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("SIGKILL");
+    let _ = child.wait();
+    let in_flight = store.in_flight_failover("acme").await.expect("store");
+    let in_flight = in_flight.expect("a failover is in flight after the kill");
+    assert_eq!(in_flight.state, "started");
+    assert_eq!(promote_requests(&pair.standby.log_file()), 0);
+
+    // Restart: the unfinished failover is resumed by the new leader.
+    let config = agent_config(
+        listen,
+        &state_db,
+        pair.primary_dsn().expose(),
+        pair.standby_dsn().expose(),
+        &fence,
+    );
+    let agent = backstop::agent::start(&config)
+        .await
+        .expect("agent restarts");
+    let record = loop {
+        let all = failovers(&agent.store).await;
+        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
+            break done.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "not finished: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(failovers(&agent.store).await.len(), 1);
+    assert_eq!(record.id, in_flight.id);
+    assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
+    let states: Vec<_> = record.steps.iter().map(|s| s.state.as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "started",
+            "started",
+            "fenced",
+            "promoting",
+            "promoted",
+            "roles_switched"
+        ],
+        "{record:?}"
+    );
+    assert!(record.steps[1].detail.contains("resumed after a restart"));
+    assert_eq!(promote_requests(&pair.standby.log_file()), 1);
+    agent.shutdown().await.expect("agent stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_on_a_postgres_store_only_the_leader_fails_over() {
+    harness::init_logs();
+    let root = harness::root();
+    let store_pg = harness::started(root.path(), "state", &[]).await;
+    let mut pair = Pair::start(root.path()).await;
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
+        store_pg.port()
+    );
+    let env: HashMap<String, String> = [
+        (
+            "ACME_PG1_DSN".to_string(),
+            pair.primary_dsn().expose().to_owned(),
+        ),
+        (
+            "ACME_PG2_DSN".to_string(),
+            pair.standby_dsn().expose().to_owned(),
+        ),
+    ]
+    .into();
+    let load = |text: String| {
+        config::load_str(&text, "two.toml", &|k: &str| env.get(k).cloned()).expect("config")
+    };
+    let a = backstop::agent::start(&load(config_text_with(0, &url, "true")))
+        .await
+        .expect("agent a");
+    let b = backstop::agent::start(&load(config_text_with(0, &url, "true")))
+        .await
+        .expect("agent b");
+    let leading = |agent: &backstop::agent::RunningAgent| {
+        agent.state.load().venture("acme").and_then(|v| v.leader)
+    };
+    let start = Instant::now();
+    while leading(&a).is_none() || leading(&b).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "leadership unknown"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(leading(&a), leading(&b));
+    wait_armed(if leading(&a) == Some(true) { &a } else { &b }).await;
+
+    pair.kill_primary().await;
+    let record = loop {
+        let all = failovers(&a.store).await;
+        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
+            break done.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "no failover: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
+    // Let the follower run a few more rounds: it must not act.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(failovers(&a.store).await.len(), 1);
+    assert_eq!(promote_requests(&pair.standby.log_file()), 1);
+    let completed = |agent: &backstop::agent::RunningAgent| {
+        agent
+            .state
+            .load()
+            .venture("acme")
+            .map(|v| v.failover.outcomes[0])
+    };
+    let mut counts = [completed(&a), completed(&b)];
+    counts.sort();
+    assert_eq!(counts, [Some(0), Some(1)]);
+    for agent in [&a, &b] {
+        // Both export the fence (read from the shared store), whoever acted.
+        let snap = agent.state.load();
+        assert!(snap
+            .venture("acme")
+            .and_then(|v| v.endpoint("pg1"))
+            .is_some_and(|e| e.fenced));
+    }
+    a.shutdown().await.expect("a stops");
+    b.shutdown().await.expect("b stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_lagging_beyond_max_lag_bytes_is_refused_with_the_reason() {
+    harness::init_logs();
+    let root = harness::root();
+    let mut pair = Pair::start(root.path()).await;
+    let listen = backstop::postgres::scratch::free_local_port().expect("port");
+    let state_db = root.path().join("state.db");
+    let config = agent_config(
+        listen,
+        &state_db,
+        pair.primary_dsn().expose(),
+        pair.standby_dsn().expose(),
+        "true",
+    );
+    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    wait_armed(&agent).await;
+
+    // Cut the standby off (no WAL receiver), write 4 MB on the primary, let the agent sample
+    // the primary's LSN, then kill the primary: the standby is 4 MB behind.
+    for sql in [
+        "ALTER SYSTEM SET primary_conninfo = ''",
+        "SELECT pg_reload_conf()",
+    ] {
+        pair.standby.exec(sql).await.expect("cut the standby off");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    pair.write_wal(4 * 1024 * 1024).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    pair.kill_primary().await;
+    let refused = EventFilter {
+        venture: Some("acme".into()),
+        kind: Some("failover_refused".into()),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let events = loop {
+        let events = agent.store.events(&refused).await.expect("events");
+        if !events.is_empty() {
+            break events;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no refusal recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        events[0]
+            .event
+            .message
+            .contains("exceeds max_lag_bytes 1048576"),
+        "{}",
+        events[0].event.message
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(failovers(&agent.store).await.is_empty());
+    assert_eq!(agent.store.events(&refused).await.expect("events").len(), 1);
+    let client = pair.standby.client().await.expect("standby");
+    let row = client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("query");
+    assert!(row.get::<_, bool>(0), "a lagging standby was promoted");
+    agent.shutdown().await.expect("agent stops");
+}
