@@ -10,63 +10,11 @@ use backstop::config;
 use backstop::state::Role;
 use backstop::store::{EventFilter, FailoverRecord, Store};
 
+use super::{agent_config, config_text, config_text_with, wait_armed};
 use crate::harness::http::get;
 use crate::harness::replica::Pair;
 use crate::harness::tcp_proxy::{Fault, TcpProxy};
 use crate::harness::{self};
-
-fn agent_config(
-    listen: u16,
-    state: &std::path::Path,
-    pg1: &str,
-    pg2: &str,
-    fence: &str,
-) -> backstop::config::Config {
-    let env: HashMap<String, String> = [
-        ("ACME_PG1_DSN".to_string(), pg1.to_owned()),
-        ("ACME_PG2_DSN".to_string(), pg2.to_owned()),
-    ]
-    .into();
-    config::load_str(
-        &config_text(listen, state, fence),
-        "failover-test.toml",
-        &|k: &str| env.get(k).cloned(),
-    )
-    .expect("config loads")
-}
-
-fn config_text(listen: u16, state: &std::path::Path, fence: &str) -> String {
-    config_text_with(listen, &format!("sqlite:{}", state.display()), fence)
-}
-
-fn config_text_with(listen: u16, state: &str, fence: &str) -> String {
-    format!(
-        r#"
-[agent]
-listen = "127.0.0.1:{listen}"
-state = "{state}"
-poll_interval = "1s"
-
-[[ventures]]
-name = "acme"
-  [[ventures.endpoints]]
-  name = "pg1"
-  role = "primary"
-  [[ventures.endpoints]]
-  name = "pg2"
-  role = "standby"
-  [ventures.failover]
-  mode = "auto"
-  probe_interval = "200ms"
-  failure_threshold = 3
-  min_down = "1500ms"
-  recovery_threshold = 2
-  cooldown = "10m"
-  max_lag_bytes = 1048576
-  fence_command = "{fence}"
-"#
-    )
-}
 
 async fn failovers(store: &Store) -> Vec<FailoverRecord> {
     let now = chrono::Utc::now();
@@ -78,27 +26,6 @@ async fn failovers(store: &Store) -> Vec<FailoverRecord> {
         )
         .await
         .expect("failovers")
-}
-
-/// Waits until the controller has seen the pair healthy long enough to be armed.
-async fn wait_armed(agent: &backstop::agent::RunningAgent) {
-    let start = Instant::now();
-    loop {
-        let snap = agent.state.load();
-        let up = snap
-            .venture("acme")
-            .is_some_and(|v| v.endpoints.iter().all(|e| e.probe.up == Some(true)));
-        if up && snap.venture("acme").and_then(|v| v.leader) == Some(true) {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "never up and leading"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // A few rounds with both up: the baseline sees the primary's LSN and the standby streaming.
-    tokio::time::sleep(Duration::from_millis(800)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
