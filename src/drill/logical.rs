@@ -124,22 +124,15 @@ pub async fn run_logical_drill(
     };
     let began = Instant::now();
     if dir.root().exists() {
-        let removed = dir.remove().await;
-        progress.step(
-            "cleanup",
-            began,
-            removed.is_ok(),
-            match &removed {
-                Ok(()) => format!(
+        let (ok, detail) = dir
+            .cleanup(venture, |d| {
+                format!(
                     "scratch cluster stopped; {} and the dump in it removed",
-                    dir.root().display()
-                ),
-                Err(e) => e.to_string(),
-            },
-        );
-        if let Err(e) = &removed {
-            tracing::error!(venture, error = %e, "could not remove the drill's scratch cluster");
-        }
+                    d.display()
+                )
+            })
+            .await;
+        progress.step("cleanup", began, ok, detail);
     }
     let (outcome, reason, log_excerpt) = match result {
         Ok(()) => ("passed", None, None),

@@ -261,22 +261,12 @@ pub async fn run_drill(
         }
     };
     let cleanup = Instant::now();
-    let removed = dir.remove().await;
-    progress.step(
-        "cleanup",
-        cleanup.elapsed(),
-        removed.is_ok(),
-        match &removed {
-            Ok(()) => format!(
-                "scratch cluster stopped and {} removed",
-                dir.root().display()
-            ),
-            Err(e) => e.to_string(),
-        },
-    );
-    if let Err(e) = &removed {
-        tracing::error!(venture, error = %e, "could not remove the drill's scratch cluster");
-    }
+    let (ok, detail) = dir
+        .cleanup(venture, |d| {
+            format!("scratch cluster stopped and {} removed", d.display())
+        })
+        .await;
+    progress.step("cleanup", cleanup.elapsed(), ok, detail);
     let (outcome, reason, log_excerpt, base_backup) = match result {
         Ok(base) => ("passed", None, None, base),
         Err(f) => (

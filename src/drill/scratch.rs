@@ -150,6 +150,22 @@ impl DrillDir {
             )),
         }
     }
+
+    /// The drill's `cleanup` step: [`DrillDir::remove`], logged when it fails. Returns whether
+    /// it succeeded and the step's detail (`done` describes the removal, given the directory).
+    pub async fn cleanup(
+        &self,
+        venture: &str,
+        done: impl FnOnce(&Path) -> String,
+    ) -> (bool, String) {
+        match self.remove().await {
+            Ok(()) => (true, done(&self.root)),
+            Err(e) => {
+                tracing::error!(venture, error = %e, "could not remove the drill's scratch cluster");
+                (false, e.to_string())
+            }
+        }
+    }
 }
 
 /// `pg_ctl stop -m immediate`; when that fails while the postmaster still lives, SIGKILL it.
