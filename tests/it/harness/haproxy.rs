@@ -182,7 +182,7 @@ impl HaProxy {
         routed_port(&self.primary_dsn()).await
     }
 
-    /// Waits until new connections to the `primary` listener reach the server `name`; panics
+    /// Waits until new connections to the `primary` listener reach the server `name` (several in a row); panics
     /// with the servers' state after `limit`.
     pub async fn wait_routes_to(&self, name: &str, limit: Duration) {
         let port = self
@@ -191,11 +191,16 @@ impl HaProxy {
             .find(|s| s.name == name)
             .unwrap_or_else(|| panic!("no server {name} in this haproxy"))
             .port;
+        // HAProxy starts with every server up until its checks say otherwise, so one connection
+        // reaching `name` proves little: wait for several in a row.
+        const IN_A_ROW: u32 = 4;
         let start = Instant::now();
         let mut last = None;
+        let mut streak = 0;
         while start.elapsed() < limit {
             last = self.routed_port().await;
-            if last == Some(port) {
+            streak = if last == Some(port) { streak + 1 } else { 0 };
+            if streak == IN_A_ROW {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
