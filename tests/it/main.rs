@@ -13,6 +13,7 @@ mod leader;
 mod notify;
 mod pgbackrest;
 mod retention;
+mod runbooks;
 mod store;
 mod supabase;
 mod supabase_apply;
