@@ -15,6 +15,7 @@ mod pgbackrest;
 mod retention;
 mod runbooks;
 mod store;
+mod systemd_unit;
 mod supabase;
 mod supabase_apply;
 mod supabase_check;
