@@ -203,7 +203,7 @@ async fn blips_and_partitions_cause_no_failover() {
 }
 
 /// Counts "received promote request" in a server log: one per `pg_promote` that reached it.
-fn promote_requests(log: &std::path::Path) -> usize {
+pub(super) fn promote_requests(log: &std::path::Path) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .matches("received promote request")
@@ -304,7 +304,8 @@ async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
         ],
         "{record:?}"
     );
-    assert!(record.steps[1].detail.contains("resumed after a restart"));
+    assert!(record.steps[1].detail.contains("took over from"), "{:?}", record.steps[1]);
+    assert_ne!(record.steps[1].holder, record.steps[0].holder);
     assert_eq!(promote_requests(&pair.standby.log_file()), 1);
     agent.shutdown().await.expect("agent stops");
 }

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 use backstop::config;
 
 mod client;
+mod confirmed_down;
 mod failover;
 mod lb;
 mod manual;
 mod pair;
+mod takeover;
 
 /// The agent config for the `acme` pair with `[ventures.failover] mode = "auto"` and fast
 /// probe settings (shared by the failover and client tests).
