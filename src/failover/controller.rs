@@ -433,11 +433,19 @@ impl Controller {
     /// Takes over and resumes (or aborts) a failover found unfinished.
     async fn resume_orphan(&mut self, record: FailoverRecord) -> Result<(), ControllerError> {
         let name = self.venture.name.clone();
-        let in_recovery = match Stage::parse(&record.state) {
+        // A human's failover that is still moving is theirs (the store checks this again).
+        let manual = record
+            .holder
+            .as_deref()
+            .is_some_and(|h| !crate::store::holder::is_leased(h));
+        if manual && crate::probe::elapsed(record.updated_at, Utc::now()) < MANUAL_STALE_AFTER {
+            return Ok(());
+        }
+        let stage = Stage::parse(&record.state);
+        let in_recovery = match stage {
             Some(_) => self.actions.in_recovery(&record.to_endpoint).await.ok(),
             None => None,
         };
-        let stage = Stage::parse(&record.state);
         let next = stage.map(|s| resume(s, in_recovery));
         let previous = record.holder.as_deref().unwrap_or("no recorded holder");
         let detail = match next {
