@@ -95,7 +95,7 @@ async fn postgres_contract() {
     let err = Store::open(&newer).await.expect_err("newer schema");
     assert_eq!(
         err.to_string(),
-        "the state store was written by a newer backstop (schema 42 > 2): upgrade backstop or \
+        "the state store was written by a newer backstop (schema 42 > 3): upgrade backstop or \
          point agent.state elsewhere"
     );
 }
