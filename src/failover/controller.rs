@@ -556,13 +556,8 @@ fn publish_confirmed_down(
     let down: Vec<(&str, Option<&str>)> = inputs
         .iter()
         .map(|e| {
-            let by = super::down::confirmed_down(
-                e,
-                inputs,
-                config.min_down,
-                config.probe_interval,
-                now,
-            );
+            let by =
+                super::down::confirmed_down(e, inputs, config.min_down, config.probe_interval, now);
             (e.name, by)
         })
         .collect();
@@ -572,16 +567,23 @@ fn publish_confirmed_down(
     };
     let changed: Vec<(&str, Option<&str>)> = down
         .into_iter()
-        .filter(|(name, by)| v.endpoint(name).is_some_and(|e| e.confirmed_down != by.is_some()))
+        .filter(|(name, by)| {
+            v.endpoint(name)
+                .is_some_and(|e| e.confirmed_down != by.is_some())
+        })
         .collect();
     if changed.is_empty() {
         return;
     }
     for (name, by) in &changed {
         match by {
-            Some(standby) => tracing::warn!(venture = %venture, endpoint = %name, confirmed_by = %standby,
-                "primary confirmed down (hysteresis and the standby's WAL receiver): its load-balancer check answers 503"),
-            None => tracing::info!(venture = %venture, endpoint = %name, "endpoint no longer confirmed down"),
+            Some(standby) => {
+                tracing::warn!(venture = %venture, endpoint = %name, confirmed_by = %standby,
+                "primary confirmed down (hysteresis and the standby's WAL receiver): its load-balancer check answers 503")
+            }
+            None => {
+                tracing::info!(venture = %venture, endpoint = %name, "endpoint no longer confirmed down")
+            }
         }
     }
     state.update(|s| {

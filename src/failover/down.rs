@@ -143,7 +143,12 @@ mod tests {
             (&down, Some(&waiting), Some("pg2"), "receiver waiting"),
             (&down, Some(&silent), Some("pg2"), "streaming but silent"),
             (&down, Some(&streaming), None, "the standby still hears it"),
-            (&down, None, None, "no standby observation: agent may be cut off"),
+            (
+                &down,
+                None,
+                None,
+                "no standby observation: agent may be cut off",
+            ),
             (&down, Some(&stale), None, "observation before the failure"),
             (&down, Some(&old), None, "observation older than min_down"),
             (&short, Some(&gone), None, "shorter than min_down"),
@@ -177,10 +182,16 @@ mod tests {
             Some("pg2")
         );
         primary.fenced = true;
-        assert_eq!(confirmed_down(&primary, &[primary, standby], MIN_DOWN, EVERY, now), None);
+        assert_eq!(
+            confirmed_down(&primary, &[primary, standby], MIN_DOWN, EVERY, now),
+            None
+        );
         primary.fenced = false;
         primary.observed = Some(&answered);
-        assert_eq!(confirmed_down(&primary, &[primary, standby], MIN_DOWN, EVERY, now), None);
+        assert_eq!(
+            confirmed_down(&primary, &[primary, standby], MIN_DOWN, EVERY, now),
+            None
+        );
         primary.observed = None;
         let fenced_standby = EndpointInput {
             fenced: true,

@@ -245,7 +245,9 @@ async fn fail(
     ctx.store
         .advance_failover(record.id, record.epoch, ctx.holder, end, &why)
         .await?;
-    ctx.store.finish_failover(record.id, ctx.holder, end).await?;
+    ctx.store
+        .finish_failover(record.id, ctx.holder, end)
+        .await?;
     Ok(Finished {
         outcome: end,
         detail: why,

@@ -265,7 +265,13 @@ impl Actions for TakenOverDuringFence {
     async fn fence(&self, endpoint: &str) -> Result<Option<String>, ControllerError> {
         let previous = self
             .store
-            .take_over_failover(self.record.id, self.record.epoch, "host:2:b:0", Duration::from_secs(60), "b took over")
+            .take_over_failover(
+                self.record.id,
+                self.record.epoch,
+                "host:2:b:0",
+                Duration::from_secs(60),
+                "b took over",
+            )
             .await
             .unwrap();
         assert_eq!(previous.as_deref(), Some(A));
@@ -325,7 +331,11 @@ async fn a_run_that_lost_its_failover_stops_before_the_next_stage_and_says_why()
             (super::execute::HOLDER_LOST, A)
         ]
     );
-    assert!(rec.steps[2].detail.contains("stopped without acting"), "{:?}", rec.steps[2]);
+    assert!(
+        rec.steps[2].detail.contains("stopped without acting"),
+        "{:?}",
+        rec.steps[2]
+    );
 
     // The new holder resumes it from `started`: fence again (idempotent), one promotion.
     let b = Fake::standby();
@@ -333,9 +343,15 @@ async fn a_run_that_lost_its_failover_stops_before_the_next_stage_and_says_why()
         holder: "host:2:b:0",
         ..ctx(&store, &state)
     };
-    let done = drive(ctx_b, &b, &rec, resume(Stage::Started, Some(true)), rec.started_at)
-        .await
-        .unwrap();
+    let done = drive(
+        ctx_b,
+        &b,
+        &rec,
+        resume(Stage::Started, Some(true)),
+        rec.started_at,
+    )
+    .await
+    .unwrap();
     assert_eq!(done.outcome, "completed");
     assert_eq!(b.calls(), ["fence pg1", "promote pg2"]);
     // The old holder can no longer write anything.

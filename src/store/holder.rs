@@ -62,7 +62,10 @@ pub fn holds_lease(lease: &LeaseView, me: &str, venture: &str) -> Result<(), Str
     match lease {
         LeaseView::Unshared => Ok(()),
         LeaseView::Held { holder, live: true } if holder == me => Ok(()),
-        LeaseView::Held { holder, live: false } if holder == me => Err(format!(
+        LeaseView::Held {
+            holder,
+            live: false,
+        } if holder == me => Err(format!(
             "this agent's lease of {venture} expired (not renewed in time)"
         )),
         LeaseView::Held { holder, .. } => {
@@ -188,23 +191,19 @@ mod tests {
             (view(None, held("b", true), 0), "b", Ok(())),
             (view(Some("a"), LeaseView::Unshared, 0), "b", Ok(())),
             // b must hold the lease itself.
-            (
-                view(Some("a"), held("a", true), 0),
-                "b",
-                Err("held by a"),
-            ),
-            (
-                view(Some("a"), held("b", false), 0),
-                "b",
-                Err("expired"),
-            ),
+            (view(Some("a"), held("a", true), 0), "b", Err("held by a")),
+            (view(Some("a"), held("b", false), 0), "b", Err("expired")),
             // A human's failover is left alone until it went quiet.
             (
                 view(Some("manual:cli@x"), held("b", true), 30),
                 "b",
                 Err("run by manual:cli@x"),
             ),
-            (view(Some("manual:cli@x"), held("b", true), 120), "b", Ok(())),
+            (
+                view(Some("manual:cli@x"), held("b", true), 120),
+                "b",
+                Ok(()),
+            ),
         ];
         for (v, me, want) in table {
             let got = may_take_over(&v, me, "acme", stale);
@@ -214,8 +213,13 @@ mod tests {
                 _ => panic!("{v:?} {me}: want {want:?}, got {got:?}"),
             }
         }
-        assert!(may_take_over(&view(None, LeaseView::Unshared, 0), "manual:x", "acme", stale)
-            .is_err());
+        assert!(may_take_over(
+            &view(None, LeaseView::Unshared, 0),
+            "manual:x",
+            "acme",
+            stale
+        )
+        .is_err());
     }
 
     #[test]

@@ -241,7 +241,9 @@ impl Sqlite {
                 params![id, holder, us(at)],
             )?;
             let state: String =
-                tx.query_row("SELECT state FROM failovers WHERE id = ?1", [id], |r| r.get(0))?;
+                tx.query_row("SELECT state FROM failovers WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
             add_step(tx, id, at, &state, &detail, &holder)?;
             Ok(view.record_holder)
         })

@@ -23,7 +23,8 @@ async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
     let pg1 = TcpProxy::to_port(pair.primary.port()).await;
     let listen = backstop::postgres::scratch::free_local_port().expect("port");
     let state_db = root.path().join("state.db");
-    let text = config_text(listen, &state_db, "true").replace("mode = \"auto\"", "mode = \"manual\"");
+    let text =
+        config_text(listen, &state_db, "true").replace("mode = \"auto\"", "mode = \"manual\"");
     assert!(text.contains("mode = \"manual\""));
     let env: std::collections::HashMap<String, String> = [
         ("ACME_PG1_DSN".to_string(), pg1.dsn()),
@@ -83,7 +84,10 @@ async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
         .and_then(|v| v.endpoint("pg1"))
         .is_none_or(|e| e.probe.up != Some(true))
     {
-        assert!(start.elapsed() < Duration::from_secs(15), "pg1 never up again");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "pg1 never up again"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -107,7 +111,10 @@ async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
     let after = killed.elapsed();
     eprintln!("primary killed → /primary 503 after {after:?}");
     assert_eq!(down.body, "down (confirmed by a standby)\n");
-    assert!(after >= Duration::from_millis(1500), "503 before min_down: {after:?}");
+    assert!(
+        after >= Duration::from_millis(1500),
+        "503 before min_down: {after:?}"
+    );
     let now = chrono::Utc::now();
     let failovers = agent
         .store

@@ -304,7 +304,11 @@ async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
         ],
         "{record:?}"
     );
-    assert!(record.steps[1].detail.contains("took over from"), "{:?}", record.steps[1]);
+    assert!(
+        record.steps[1].detail.contains("took over from"),
+        "{:?}",
+        record.steps[1]
+    );
     assert_ne!(record.steps[1].holder, record.steps[0].holder);
     assert_eq!(promote_requests(&pair.standby.log_file()), 1);
     agent.shutdown().await.expect("agent stops");

@@ -192,7 +192,10 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
     let holder_a = begun.holder.clone().expect("the failover names its holder");
     assert_eq!(holder_pid(&holder_a), Some(agents[leader].pid()));
     assert_eq!(begun.state, "started", "killed too late: {begun:?}");
-    assert_eq!(super::failover::promote_requests(&pair.standby.log_file()), 0);
+    assert_eq!(
+        super::failover::promote_requests(&pair.standby.log_file()),
+        0
+    );
 
     // The follower takes over within a lease period (plus one renewal: it asks every ttl / 3)
     // and completes the failover (its own fence of 4 s, promote, verify, switch).
@@ -234,7 +237,9 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
         "{record:#?}"
     );
     assert!(
-        record.steps[1].detail.contains(&format!("took over from {a}")),
+        record.steps[1]
+            .detail
+            .contains(&format!("took over from {a}")),
         "{:?}",
         record.steps[1]
     );
@@ -256,7 +261,10 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
     // again (fencing is idempotent; promotion is what must happen once).
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(all_failovers(&store).await.len(), 1);
-    assert_eq!(super::failover::promote_requests(&pair.standby.log_file()), 1);
+    assert_eq!(
+        super::failover::promote_requests(&pair.standby.log_file()),
+        1
+    );
     assert_eq!(timeline(&pair.standby).await, timeline_before + 1);
     let fences = std::fs::read_to_string(&fence_log).expect("fence log");
     assert_eq!(fences.lines().collect::<Vec<_>>(), ["pg1", "pg1"]);

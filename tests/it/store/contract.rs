@@ -653,7 +653,9 @@ pub async fn failover_holders(a: &Store, b: &Store, shared_lease: bool) {
         .await
         .expect("begin with the lease");
     assert_eq!(f.holder.as_deref(), Some(ha));
-    a.check_failover(f.id, f.epoch, ha).await.expect("a holds it");
+    a.check_failover(f.id, f.epoch, ha)
+        .await
+        .expect("a holds it");
     if shared_lease {
         // b does not hold the lease: it can neither take over nor act.
         lost(

@@ -207,7 +207,13 @@ async fn sqlite_upgrade_adds_the_recovery_rto() {
         .expect_err("no holder");
     assert!(err.to_string().contains("no holder recorded"), "{err}");
     store
-        .take_over_failover(old.id, old.epoch, "host:1:a:0", std::time::Duration::ZERO, "t")
+        .take_over_failover(
+            old.id,
+            old.epoch,
+            "host:1:a:0",
+            std::time::Duration::ZERO,
+            "t",
+        )
         .await
         .expect("take over");
     let rows = store
