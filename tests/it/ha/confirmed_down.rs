@@ -8,34 +8,19 @@ use std::time::{Duration, Instant};
 
 use backstop::store::EventFilter;
 
-use super::{config_text, wait_armed};
+use super::{config_text, wait_armed, Ha};
 use crate::harness::http::get;
-use crate::harness::replica::Pair;
 use crate::harness::tcp_proxy::{Fault, TcpProxy};
-use crate::harness::{self};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
-    harness::init_logs();
-    let root = harness::root();
-    let mut pair = Pair::start(root.path()).await;
+    let mut ha = Ha::start().await;
     // The agent reaches the primary through the fault proxy; the standby streams directly.
-    let pg1 = TcpProxy::to_port(pair.primary.port()).await;
-    let listen = backstop::postgres::scratch::free_local_port().expect("port");
-    let state_db = root.path().join("state.db");
-    let text =
-        config_text(listen, &state_db, "true").replace("mode = \"auto\"", "mode = \"manual\"");
+    let pg1 = TcpProxy::to_port(ha.pair.primary.port()).await;
+    let text = config_text(ha.listen, &ha.state_db(), "true")
+        .replace("mode = \"auto\"", "mode = \"manual\"");
     assert!(text.contains("mode = \"manual\""));
-    let env: std::collections::HashMap<String, String> = [
-        ("ACME_PG1_DSN".to_string(), pg1.dsn()),
-        (
-            "ACME_PG2_DSN".to_string(),
-            pair.standby_dsn().expose().to_owned(),
-        ),
-    ]
-    .into();
-    let config = backstop::config::load_str(&text, "down.toml", &|k: &str| env.get(k).cloned())
-        .expect("config loads");
+    let config = ha.config_text_as(&text, &pg1.dsn());
     let agent = backstop::agent::start(&config).await.expect("agent starts");
     wait_armed(&agent).await;
     let primary = || get(agent.addr, "/health/acme/pg1/primary", &[]);
@@ -45,7 +30,7 @@ async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
     // standby: the agent's hysteresis says down (the manual-mode policy gets as far as the
     // standby's veto and records it), yet the primary endpoint keeps answering 200.
     pg1.set(Fault::Drop);
-    let writer = pair.primary.client().await.expect("primary");
+    let writer = ha.pair.primary.client().await.expect("primary");
     let start = Instant::now();
     let mut answers = Vec::new();
     while start.elapsed() < Duration::from_secs(5) {
@@ -93,7 +78,7 @@ async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
 
     // A real death: the standby's receiver stops too. 503 once the hysteresis has held for
     // min_down, with nothing fenced and no failover (mode manual only recommends).
-    pair.kill_primary().await;
+    ha.pair.kill_primary().await;
     let killed = Instant::now();
     let down = loop {
         let r = primary().await;
@@ -134,7 +119,7 @@ async fn primary_answers_503_only_when_a_standby_confirms_it_is_down() {
     assert!(!ep.fenced && ep.confirmed_down, "{ep:?}");
 
     // Back: the first successful probe ends "down by the rule", so 200 again.
-    pair.start_primary().await;
+    ha.pair.start_primary().await;
     let start = Instant::now();
     loop {
         let r = primary().await;

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use backstop::leader::DEFAULT_TTL;
 use backstop::secret::Secret;
-use backstop::store::{FailoverRecord, Store};
+use backstop::store::Store;
 
-use super::config_text_with;
+use super::{config_text_with, failovers, Ha};
 use crate::harness::http::get;
 use crate::harness::replica::Pair;
 use crate::harness::{self};
@@ -109,38 +109,24 @@ async fn timeline(cluster: &backstop::postgres::ScratchCluster) -> i64 {
         .get(0)
 }
 
-async fn all_failovers(store: &Store) -> Vec<FailoverRecord> {
-    let now = chrono::Utc::now();
-    store
-        .failovers(
-            "acme",
-            now - chrono::TimeDelta::hours(1),
-            now + chrono::TimeDelta::hours(1),
-        )
-        .await
-        .expect("failovers")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
-    harness::init_logs();
-    let root = harness::root();
-    let store_pg = harness::started(root.path(), "state", &[]).await;
-    let mut pair = Pair::start(root.path()).await;
-    let timeline_before = timeline(&pair.primary).await;
+    let mut ha = Ha::start().await;
+    let store_pg = harness::started(ha.root.path(), "state", &[]).await;
+    let timeline_before = timeline(&ha.pair.primary).await;
     let url = format!(
         "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
         store_pg.port()
     );
     // Every fence appends a line, then takes 4 s: long enough to SIGKILL the leader inside it.
-    let fence_log = root.path().join("fence.log");
+    let fence_log = ha.root.path().join("fence.log");
     let fence = format!(
         "sh -c 'echo {{endpoint}} >> {}; sleep 4'",
         fence_log.display()
     );
     let mut agents = [
-        AgentProcess::spawn(root.path(), "a", &url, &fence, &pair),
-        AgentProcess::spawn(root.path(), "b", &url, &fence, &pair),
+        AgentProcess::spawn(ha.root.path(), "a", &url, &fence, &ha.pair),
+        AgentProcess::spawn(ha.root.path(), "b", &url, &fence, &ha.pair),
     ];
     let store = Store::open(&Secret::new(url.clone())).await.expect("store");
 
@@ -170,7 +156,7 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
     // streaming); its probe interval is 200 ms.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    pair.kill_primary().await;
+    ha.pair.kill_primary().await;
     let killed_primary = Instant::now();
     // The leader begins the failover and runs its fence: SIGKILL it there.
     let begun = loop {
@@ -193,7 +179,7 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
     assert_eq!(holder_pid(&holder_a), Some(agents[leader].pid()));
     assert_eq!(begun.state, "started", "killed too late: {begun:?}");
     assert_eq!(
-        super::failover::promote_requests(&pair.standby.log_file()),
+        super::failover::promote_requests(&ha.pair.standby.log_file()),
         0
     );
 
@@ -202,7 +188,7 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
     let takeover_limit = DEFAULT_TTL + DEFAULT_TTL / 3 + Duration::from_secs(5);
     let done_limit = takeover_limit + Duration::from_secs(30);
     let record = loop {
-        let all = all_failovers(&store).await;
+        let all = failovers(&store).await;
         if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
             break done.clone();
         }
@@ -260,12 +246,12 @@ async fn leader_killed_mid_failover_the_other_agent_completes_it_once() {
     // holder: the dead leader's was interrupted before it was recorded, so the new holder fenced
     // again (fencing is idempotent; promotion is what must happen once).
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(all_failovers(&store).await.len(), 1);
+    assert_eq!(failovers(&store).await.len(), 1);
     assert_eq!(
-        super::failover::promote_requests(&pair.standby.log_file()),
+        super::failover::promote_requests(&ha.pair.standby.log_file()),
         1
     );
-    assert_eq!(timeline(&pair.standby).await, timeline_before + 1);
+    assert_eq!(timeline(&ha.pair.standby).await, timeline_before + 1);
     let fences = std::fs::read_to_string(&fence_log).expect("fence log");
     assert_eq!(fences.lines().collect::<Vec<_>>(), ["pg1", "pg1"]);
     let metrics = get(agents[follower].addr(), "/metrics", &[]).await.body;
