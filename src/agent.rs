@@ -193,6 +193,7 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         config.ventures.iter().map(|v| v.name.clone()).collect(),
         crate::leader::DEFAULT_TTL,
     );
+    let holder = leadership.holder().to_owned();
     tasks.push(tokio::spawn(leadership.run(state.clone(), stopped.clone())));
     tasks.extend(crate::drill::scheduler::spawn_schedulers(
         &drills, &notifier, &stopped,
@@ -201,7 +202,7 @@ pub async fn start(config: &Config) -> Result<RunningAgent, AgentError> {
         config, &state, &store, &notifier, &stopped,
     ));
     tasks.extend(crate::failover::controller::spawn_controllers(
-        config, &store, &state, &notifier, &stopped,
+        config, &store, &state, &notifier, &stopped, &holder,
     ));
     tasks.push(tokio::spawn(readiness(state.clone(), stopped.clone())));
     tasks.push(tokio::spawn(crate::plumbing::override_task(

@@ -219,6 +219,9 @@ pub struct EndpointState {
     pub database_size: Option<Timed<u64>>,
     /// Error kind of the last failed poll, cleared by a successful one.
     pub last_error: Option<ErrorKind>,
+    /// The failover controller holds this primary down: by its hysteresis and by a standby
+    /// that stopped hearing it ([`crate::failover::down`]); `/health/…/primary` answers 503.
+    pub confirmed_down: bool,
 }
 
 /// Where an endpoint listens, as its DSN names it (first host and port).

@@ -7,9 +7,14 @@
 //! - `Recommend` (mode `manual`): an event and a notification, once per plan; nothing is done.
 //! - `Refuse`: an event and `backstop_failovers_total{outcome="refused"}`, once per change of
 //!   the kind of refusal ([`super::notice::refusal_key`]), never every round.
-//! - A failover found unfinished (this agent crashed, or the leader that ran it died) is resumed
-//!   or aborted by the leader at its next round ([`super::steps::resume`]): the candidate's
-//!   recovery state is checked first, so there is at most one promotion.
+//! - A failover found unfinished (this agent crashed, or the leader that ran it died) is taken
+//!   over by the leader at its next round — the store records the leader's holder id on it, only
+//!   while the leader holds the venture's lease ([`crate::store::holder`]) — and resumed or
+//!   aborted ([`super::steps::resume`]): the candidate's recovery state is checked first, so
+//!   there is at most one promotion. A human's failover (`manual:` holder) is left alone until
+//!   it went [`MANUAL_STALE_AFTER`] without a change.
+//! - Before every stage the run checks that this agent still holds the failover and the lease;
+//!   one that lost them stops without acting ([`super::execute`]).
 //!
 //! Roles and fences are read from the store every round (a fence cleared by `backstop failover
 //! --clear-fence` takes effect at the next round) and published into the snapshot.
@@ -36,9 +41,15 @@ use super::prober::{options, probe_timeout, ProbeResult, Prober};
 use super::steps::{outcome, resume, Next, Stage};
 use super::{decide, notice, Baseline, Decision, EndpointInput, PastFailover, Plan, PolicyInput};
 
+/// How long a human's unfinished failover (`backstop failover`, the API) may go without a
+/// change before the leader takes it over: longer than any of its stages may take (the fence
+/// command's timeout, `promote_wait`, a planned switchover's catch-up wait).
+pub const MANUAL_STALE_AFTER: Duration = Duration::from_secs(180);
+
 /// The controller of one venture.
 pub struct Controller {
     venture: VentureConfig,
+    holder: String,
     store: Store,
     state: SharedState,
     notifier: Arc<Notifier>,
@@ -51,34 +62,39 @@ pub struct Controller {
     last_recommendation: Option<(String, String)>,
 }
 
-/// Spawns one controller per venture whose `failover.mode` is not `off` and that has endpoints.
+/// Spawns one controller per venture whose `failover.mode` is not `off` and that has endpoints;
+/// `holder` is this agent's leadership holder id ([`crate::leader::Leadership::holder`]).
 pub fn spawn_controllers(
     config: &Config,
     store: &Store,
     state: &SharedState,
     notifier: &Arc<Notifier>,
     stopped: &watch::Receiver<bool>,
+    holder: &str,
 ) -> Vec<JoinHandle<()>> {
     config
         .ventures
         .iter()
         .filter(|v| v.failover.mode != FailoverMode::Off && !v.endpoints.is_empty())
         .map(|v| {
-            let c = Controller::new(v.clone(), store.clone(), state.clone(), notifier.clone());
+            let c = Controller::new(v.clone(), store.clone(), state.clone(), notifier.clone())
+                .with_holder(holder);
             tokio::spawn(c.run(stopped.clone()))
         })
         .collect()
 }
 
-/// Everything a failover run needs, for the controller and for `backstop failover`.
+/// Everything a failover run by `holder` needs, for the controller and for `backstop failover`.
 pub fn context<'a>(
     store: &'a Store,
     state: &'a SharedState,
     venture: &VentureConfig,
+    holder: &'a str,
 ) -> Context<'a> {
     Context {
         store,
         state,
+        holder,
         promote_wait: Duration::from_secs(30),
         recheck: venture
             .failover
@@ -118,6 +134,7 @@ impl Controller {
         let observed = venture.endpoints.iter().map(|_| None).collect();
         Self {
             actions: PgActions::new(venture.clone(), opts),
+            holder: crate::leader::holder_id(),
             venture,
             store,
             state,
@@ -129,6 +146,13 @@ impl Controller {
             last_refusal: None,
             last_recommendation: None,
         }
+    }
+
+    /// The same controller acting as `holder` (the agent's leadership holder id; by default a
+    /// fresh one, which only leads on SQLite).
+    pub fn with_holder(mut self, holder: &str) -> Self {
+        self.holder = holder.to_owned();
+        self
     }
 
     /// Runs rounds every `probe_interval` until `stopped` turns true.
@@ -220,6 +244,7 @@ impl Controller {
                 endpoints: &inputs,
             };
             let decision = decide(&input, now);
+            publish_confirmed_down(&self.state, &name, &inputs, &self.venture.failover, now);
             let down_at = match &decision {
                 Decision::Promote(plan) => inputs
                     .iter()
@@ -377,11 +402,15 @@ impl Controller {
         tracing::warn!(venture = %name, from = %plan.from, to = %plan.to, "failing over");
         let record = match self
             .store
-            .begin_failover(&name, &plan.from, &plan.to, false)
+            .begin_failover(&name, &plan.from, &plan.to, false, &self.holder)
             .await
         {
             Ok(r) => r,
             Err(StoreError::FailoverInFlight { .. }) => return Ok(()),
+            Err(StoreError::NotFailoverHolder { reason, .. }) => {
+                tracing::warn!(venture = %name, reason = %reason, "not failing over: this agent no longer leads the venture");
+                return Ok(());
+            }
             Err(e) => return Err(e.into()),
         };
         self.store
@@ -401,33 +430,71 @@ impl Controller {
         self.run_record(&record, Next::Fence, down_at).await
     }
 
-    /// Resumes (or aborts) a failover found unfinished.
+    /// Takes over and resumes (or aborts) a failover found unfinished.
     async fn resume_orphan(&mut self, record: FailoverRecord) -> Result<(), ControllerError> {
         let name = self.venture.name.clone();
-        let Some(stage) = Stage::parse(&record.state) else {
+        // A human's failover that is still moving is theirs (the store checks this again).
+        let manual = record
+            .holder
+            .as_deref()
+            .is_some_and(|h| !crate::store::holder::is_leased(h));
+        if manual && crate::probe::elapsed(record.updated_at, Utc::now()) < MANUAL_STALE_AFTER {
+            return Ok(());
+        }
+        let stage = Stage::parse(&record.state);
+        let in_recovery = match stage {
+            Some(_) => self.actions.in_recovery(&record.to_endpoint).await.ok(),
+            None => None,
+        };
+        let next = stage.map(|s| resume(s, in_recovery));
+        let previous = record.holder.as_deref().unwrap_or("no recorded holder");
+        let detail = match next {
+            Some(next) => format!(
+                "{} took over from {previous}: {} in recovery: {}; next: {next:?}",
+                self.holder,
+                record.to_endpoint,
+                in_recovery.map_or("unknown".to_owned(), |b| b.to_string())
+            ),
+            None => format!("{} took over from {previous} to abort it", self.holder),
+        };
+        match self
+            .store
+            .take_over_failover(
+                record.id,
+                record.epoch,
+                &self.holder,
+                MANUAL_STALE_AFTER,
+                &detail,
+            )
+            .await
+        {
+            Ok(_) => {}
+            Err(StoreError::NotFailoverHolder { reason, .. }) => {
+                tracing::debug!(venture = %name, epoch = record.epoch, reason = %reason, "not taking over the unfinished failover");
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let (Some(stage), Some(next)) = (stage, next) else {
             let why = format!(
                 "found unfinished in state {:?} after a restart",
                 record.state
             );
             self.store
-                .advance_failover(record.id, record.epoch, outcome::ABORTED, &why)
+                .advance_failover(
+                    record.id,
+                    record.epoch,
+                    &self.holder,
+                    outcome::ABORTED,
+                    &why,
+                )
                 .await?;
             self.store
-                .finish_failover(record.id, outcome::ABORTED)
+                .finish_failover(record.id, &self.holder, outcome::ABORTED)
                 .await?;
             return Ok(());
         };
-        let in_recovery = self.actions.in_recovery(&record.to_endpoint).await.ok();
-        let next = resume(stage, in_recovery);
-        let detail = format!(
-            "resumed after a restart: {} in recovery: {}; next: {next:?}",
-            record.to_endpoint,
-            in_recovery.map_or("unknown".to_owned(), |b| b.to_string())
-        );
-        tracing::warn!(venture = %name, epoch = record.epoch, stage = %stage, next = ?next, "resuming an unfinished failover");
-        self.store
-            .advance_failover(record.id, record.epoch, stage.as_str(), &detail)
-            .await?;
+        tracing::warn!(venture = %name, epoch = record.epoch, stage = %stage, next = ?next, previous = %previous, "taking over an unfinished failover");
         self.run_record(&record, next, record.started_at).await
     }
 
@@ -439,10 +506,15 @@ impl Controller {
     ) -> Result<(), ControllerError> {
         let name = self.venture.name.clone();
         set_in_progress(&self.state, &name, true);
-        let ctx = context(&self.store, &self.state, &self.venture);
+        let ctx = context(&self.store, &self.state, &self.venture, &self.holder);
         let result = drive(ctx, &self.actions, record, next, down_at).await;
         set_in_progress(&self.state, &name, false);
-        let done: Finished = result?;
+        let done: Finished = match result {
+            Ok(done) => done,
+            // Noted in the failover's steps by `drive`; the lease holder goes on with it.
+            Err(ControllerError::Store(StoreError::NotFailoverHolder { .. })) => return Ok(()),
+            Err(e) => return Err(e),
+        };
         self.state.update(|s| {
             if let Some(v) = s.venture_mut(&name) {
                 v.failover.count(if done.outcome == outcome::COMPLETED {
@@ -470,6 +542,60 @@ impl Controller {
         ));
         Ok(())
     }
+}
+
+/// Publishes which endpoints are confirmed down ([`super::down`]) when that changed: their
+/// `/health/…/primary` answers 503 from now on, before any fence.
+fn publish_confirmed_down(
+    state: &SharedState,
+    venture: &str,
+    inputs: &[EndpointInput<'_>],
+    config: &crate::config::FailoverConfig,
+    now: DateTime<Utc>,
+) {
+    let down: Vec<(&str, Option<&str>)> = inputs
+        .iter()
+        .map(|e| {
+            let by =
+                super::down::confirmed_down(e, inputs, config.min_down, config.probe_interval, now);
+            (e.name, by)
+        })
+        .collect();
+    let snap = state.load();
+    let Some(v) = snap.venture(venture) else {
+        return;
+    };
+    let changed: Vec<(&str, Option<&str>)> = down
+        .into_iter()
+        .filter(|(name, by)| {
+            v.endpoint(name)
+                .is_some_and(|e| e.confirmed_down != by.is_some())
+        })
+        .collect();
+    if changed.is_empty() {
+        return;
+    }
+    for (name, by) in &changed {
+        match by {
+            Some(standby) => {
+                tracing::warn!(venture = %venture, endpoint = %name, confirmed_by = %standby,
+                "primary confirmed down (hysteresis and the standby's WAL receiver): its load-balancer check answers 503")
+            }
+            None => {
+                tracing::info!(venture = %venture, endpoint = %name, "endpoint no longer confirmed down")
+            }
+        }
+    }
+    state.update(|s| {
+        let Some(v) = s.venture_mut(venture) else {
+            return;
+        };
+        for (name, by) in &changed {
+            if let Some(e) = v.endpoint_mut(name) {
+                e.confirmed_down = by.is_some();
+            }
+        }
+    });
 }
 
 fn set_in_progress(state: &SharedState, venture: &str, on: bool) {

@@ -2,6 +2,12 @@
 //! promote the candidate (at most once), verify it writable, switch roles, finish — writing each
 //! stage to the store before the action that follows it, so a crash leaves a record a restart can
 //! resume or abort ([`super::steps::resume`]).
+//!
+//! Before every stage the store checks that this run's holder still holds the failover and (an
+//! agent) the venture's lease ([`crate::store::holder`]); every write checks it again in its
+//! transaction. A run that lost it stops at once without acting, notes why in the failover's
+//! steps (`holder_lost`) and returns [`StoreError::NotFailoverHolder`]: the lease holder resumes
+//! the failover from its recorded stage.
 
 use std::time::Duration;
 
@@ -10,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::postgres::wal::format_lsn;
 use crate::probe::elapsed;
 use crate::state::{Role, SharedState};
-use crate::store::{EndpointRoleRecord, FailoverRecord, Store};
+use crate::store::{EndpointRoleRecord, FailoverRecord, Store, StoreError};
 
 use super::actions::Actions;
 use super::error::ControllerError;
@@ -23,6 +29,8 @@ pub struct Context<'a> {
     pub store: &'a Store,
     /// The snapshot fences and roles are published to.
     pub state: &'a SharedState,
+    /// Who runs the failover: the agent's leadership holder id, or a `manual:` holder.
+    pub holder: &'a str,
     /// How long to wait for a candidate to leave recovery after `pg_promote` answered false or
     /// timed out (or after a crash in `promoting`), re-checking every `recheck`.
     pub promote_wait: Duration,
@@ -47,7 +55,34 @@ pub struct Finished {
 /// Runs `record` from `next` to its end. `down_at` is when the primary was declared down (the
 /// start of the measured duration). Store errors stop the run (it stays in flight for the next
 /// start to resume); every other failure finishes it `failed` or `aborted` with the reason.
+/// A holder that lost the failover stops with [`StoreError::NotFailoverHolder`], noted.
 pub async fn drive<A: Actions>(
+    ctx: Context<'_>,
+    actions: &A,
+    record: &FailoverRecord,
+    next: Next,
+    down_at: DateTime<Utc>,
+) -> Result<Finished, ControllerError> {
+    let result = run_stages(ctx, actions, record, next, down_at).await;
+    if let Err(ControllerError::Store(StoreError::NotFailoverHolder { reason, .. })) = &result {
+        tracing::warn!(venture = %record.venture, epoch = record.epoch, holder = %ctx.holder, reason = %reason,
+            "this agent no longer holds the failover: stopped without acting");
+        let detail = format!("{} stopped without acting: {reason}", ctx.holder);
+        if let Err(e) = ctx
+            .store
+            .note_failover(record.id, ctx.holder, HOLDER_LOST, &detail)
+            .await
+        {
+            tracing::warn!(venture = %record.venture, error = %e, "could not note why the failover stopped");
+        }
+    }
+    result
+}
+
+/// The step noted by a holder that lost its failover (not a stage: the record keeps its state).
+pub const HOLDER_LOST: &str = "holder_lost";
+
+async fn run_stages<A: Actions>(
     ctx: Context<'_>,
     actions: &A,
     record: &FailoverRecord,
@@ -57,11 +92,15 @@ pub async fn drive<A: Actions>(
     let (from, to) = (record.from_endpoint.as_str(), record.to_endpoint.as_str());
     let advance = |stage: &'static str, detail: String| async move {
         ctx.store
-            .advance_failover(record.id, record.epoch, stage, &detail)
+            .advance_failover(record.id, record.epoch, ctx.holder, stage, &detail)
             .await
     };
     let mut writable_at = None;
     loop {
+        // Still ours? (lease and record) — before every stage, so a run that lost it acts no more.
+        ctx.store
+            .check_failover(record.id, record.epoch, ctx.holder)
+            .await?;
         next = match next {
             Next::Fence => {
                 set_role(ctx, record, from, Role::Fenced, true).await?;
@@ -143,7 +182,7 @@ pub async fn drive<A: Actions>(
                     format!("{to} is primary, {from} stays fenced until a human clears it");
                 advance(Stage::RolesSwitched.as_str(), detail.clone()).await?;
                 ctx.store
-                    .finish_failover(record.id, outcome::COMPLETED)
+                    .finish_failover(record.id, ctx.holder, outcome::COMPLETED)
                     .await?;
                 let at = writable_at.unwrap_or_else(Utc::now);
                 return Ok(Finished {
@@ -204,9 +243,11 @@ async fn fail(
     why: String,
 ) -> Result<Finished, ControllerError> {
     ctx.store
-        .advance_failover(record.id, record.epoch, end, &why)
+        .advance_failover(record.id, record.epoch, ctx.holder, end, &why)
         .await?;
-    ctx.store.finish_failover(record.id, end).await?;
+    ctx.store
+        .finish_failover(record.id, ctx.holder, end)
+        .await?;
     Ok(Finished {
         outcome: end,
         detail: why,

@@ -83,10 +83,14 @@ async fn store(dir: &tempfile::TempDir) -> Store {
     Store::open(&Secret::new(url)).await.unwrap()
 }
 
+/// The holder id of the agent running the failovers here (SQLite: always leading).
+const A: &str = "host:1:a:0";
+
 fn ctx<'a>(store: &'a Store, state: &'a SharedState) -> Context<'a> {
     Context {
         store,
         state,
+        holder: A,
         promote_wait: Duration::from_millis(300),
         recheck: Duration::from_millis(50),
         catch_up_to: None,
@@ -100,7 +104,7 @@ async fn completes_fence_promote_verify_switch() {
     let state = SharedState::new(Snapshot::default());
     let fake = Fake::standby();
     let rec = store
-        .begin_failover("acme", "pg1", "pg2", false)
+        .begin_failover("acme", "pg1", "pg2", false, A)
         .await
         .unwrap();
     let down = Utc::now() - chrono::TimeDelta::seconds(2);
@@ -148,7 +152,7 @@ async fn a_failed_fence_never_promotes() {
         ..Fake::standby()
     };
     let rec = store
-        .begin_failover("acme", "pg1", "pg2", false)
+        .begin_failover("acme", "pg1", "pg2", false, A)
         .await
         .unwrap();
     let done = drive(ctx(&store, &state), &fake, &rec, Next::Fence, Utc::now())
@@ -172,7 +176,7 @@ async fn promote_unknown_rechecks_and_never_promotes_twice() {
         ..Fake::standby()
     };
     let rec = store
-        .begin_failover("acme", "pg1", "pg2", false)
+        .begin_failover("acme", "pg1", "pg2", false, A)
         .await
         .unwrap();
     let done = drive(ctx(&store, &state), &fake, &rec, Next::Fence, Utc::now())
@@ -188,15 +192,15 @@ async fn a_crash_in_promoting_is_resumed_without_a_second_promotion() {
     let store = store(&dir).await;
     let state = SharedState::new(Snapshot::default());
     let rec = store
-        .begin_failover("acme", "pg1", "pg2", false)
+        .begin_failover("acme", "pg1", "pg2", false, A)
         .await
         .unwrap();
     store
-        .advance_failover(rec.id, rec.epoch, "fenced", "x")
+        .advance_failover(rec.id, rec.epoch, A, "fenced", "x")
         .await
         .unwrap();
     store
-        .advance_failover(rec.id, rec.epoch, "promoting", "sending")
+        .advance_failover(rec.id, rec.epoch, A, "promoting", "sending")
         .await
         .unwrap();
     let rec = store.in_flight_failover("acme").await.unwrap().unwrap();
@@ -213,11 +217,11 @@ async fn a_crash_in_promoting_is_resumed_without_a_second_promotion() {
 
     // Still in recovery: waited for, then aborted, never promoted.
     let rec = store
-        .begin_failover("acme", "pg2", "pg1", false)
+        .begin_failover("acme", "pg2", "pg1", false, A)
         .await
         .unwrap();
     store
-        .advance_failover(rec.id, rec.epoch, "promoting", "sending")
+        .advance_failover(rec.id, rec.epoch, A, "promoting", "sending")
         .await
         .unwrap();
     let rec = store.in_flight_failover("acme").await.unwrap().unwrap();
@@ -237,7 +241,7 @@ async fn a_crash_before_fencing_resumes_with_one_promotion() {
     let store = store(&dir).await;
     let state = SharedState::new(Snapshot::default());
     let rec = store
-        .begin_failover("acme", "pg1", "pg2", false)
+        .begin_failover("acme", "pg1", "pg2", false, A)
         .await
         .unwrap();
     let fake = Fake::standby();
@@ -247,4 +251,113 @@ async fn a_crash_before_fencing_resumes_with_one_promotion() {
         .unwrap();
     assert_eq!(done.outcome, "completed");
     assert_eq!(fake.calls(), ["fence pg1", "promote pg2"]);
+}
+
+/// [`Fake`] whose fence lets agent `b` take the failover over while it runs (as after this
+/// agent's lease expired during a slow `fence_command`).
+struct TakenOverDuringFence {
+    inner: Fake,
+    store: Store,
+    record: crate::store::FailoverRecord,
+}
+
+impl Actions for TakenOverDuringFence {
+    async fn fence(&self, endpoint: &str) -> Result<Option<String>, ControllerError> {
+        let previous = self
+            .store
+            .take_over_failover(
+                self.record.id,
+                self.record.epoch,
+                "host:2:b:0",
+                Duration::from_secs(60),
+                "b took over",
+            )
+            .await
+            .unwrap();
+        assert_eq!(previous.as_deref(), Some(A));
+        self.inner.fence(endpoint).await
+    }
+    async fn in_recovery(&self, e: &str) -> Result<bool, ControllerError> {
+        self.inner.in_recovery(e).await
+    }
+    async fn promote(&self, e: &str) -> Result<bool, ControllerError> {
+        self.inner.promote(e).await
+    }
+    async fn replay_state(&self, e: &str) -> Result<super::actions::ReplayState, ControllerError> {
+        self.inner.replay_state(e).await
+    }
+    async fn verify_writable(&self, e: &str) -> Result<String, ControllerError> {
+        self.inner.verify_writable(e).await
+    }
+}
+
+#[tokio::test]
+async fn a_run_that_lost_its_failover_stops_before_the_next_stage_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let state = SharedState::new(Snapshot::default());
+    let rec = store
+        .begin_failover("acme", "pg1", "pg2", false, A)
+        .await
+        .unwrap();
+    assert_eq!(rec.holder.as_deref(), Some(A));
+    let fake = TakenOverDuringFence {
+        inner: Fake::standby(),
+        store: store.clone(),
+        record: rec.clone(),
+    };
+    let err = drive(ctx(&store, &state), &fake, &rec, Next::Fence, Utc::now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ControllerError::Store(crate::store::StoreError::NotFailoverHolder { reason, .. }) if reason.contains("now held by host:2:b:0")),
+        "{err}"
+    );
+    // The fence that was running finished; nothing after it: no `fenced` written, no promotion.
+    assert_eq!(fake.inner.calls(), ["fence pg1"]);
+    let rec = store.in_flight_failover("acme").await.unwrap().unwrap();
+    assert_eq!(rec.state, "started");
+    assert_eq!(rec.holder.as_deref(), Some("host:2:b:0"));
+    let steps: Vec<_> = rec
+        .steps
+        .iter()
+        .map(|s| (s.state.as_str(), s.holder.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("started", A),
+            ("started", "host:2:b:0"),
+            (super::execute::HOLDER_LOST, A)
+        ]
+    );
+    assert!(
+        rec.steps[2].detail.contains("stopped without acting"),
+        "{:?}",
+        rec.steps[2]
+    );
+
+    // The new holder resumes it from `started`: fence again (idempotent), one promotion.
+    let b = Fake::standby();
+    let ctx_b = Context {
+        holder: "host:2:b:0",
+        ..ctx(&store, &state)
+    };
+    let done = drive(
+        ctx_b,
+        &b,
+        &rec,
+        resume(Stage::Started, Some(true)),
+        rec.started_at,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.outcome, "completed");
+    assert_eq!(b.calls(), ["fence pg1", "promote pg2"]);
+    // The old holder can no longer write anything.
+    let err = store
+        .advance_failover(rec.id, rec.epoch, A, "promoting", "late")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already finished"), "{err}");
 }

@@ -283,8 +283,9 @@ pub async fn run(
         });
     }
     let planned = chosen.kind == Kind::Planned;
+    let holder = crate::store::holder::manual_holder(&req.actor);
     let record = match store
-        .begin_failover(&venture.name, &chosen.from, &chosen.to, planned)
+        .begin_failover(&venture.name, &chosen.from, &chosen.to, planned, &holder)
         .await
     {
         Ok(r) => r,
@@ -316,7 +317,7 @@ pub async fn run(
         })
         .await?;
     let actions = PgActions::new(venture.clone(), opts);
-    let mut ctx: Context<'_> = super::controller::context(store, state, venture);
+    let mut ctx: Context<'_> = super::controller::context(store, state, venture, &holder);
     ctx.catch_up_to = if planned { chosen.primary_lsn } else { None };
     let done = drive(ctx, &actions, &record, Next::Fence, record.started_at).await?;
     Ok(Answer {

@@ -43,6 +43,7 @@ pub mod candidate;
 pub mod command;
 pub mod controller;
 mod decision;
+pub mod down;
 pub mod error;
 pub mod execute;
 pub mod fence;

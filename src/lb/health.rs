@@ -78,8 +78,10 @@ fn find<'a>(
     Ok((v, ep))
 }
 
-/// `/health/{venture}/{endpoint}/primary`: 200 when the endpoint is the venture's primary now
-/// and not fenced.
+/// `/health/{venture}/{endpoint}/primary`: 200 when the endpoint is the venture's primary now,
+/// not fenced, and not confirmed down (the failover controller's hysteresis *and* a standby that
+/// stopped hearing it, [`crate::failover::down`]; the agent's view alone never takes a primary
+/// out of rotation, since the agent may be the one cut off).
 pub fn primary(snap: &Snapshot, venture: &str, endpoint: &str) -> Verdict {
     let (v, ep) = match find(snap, venture, endpoint) {
         Ok(found) => found,
@@ -89,6 +91,7 @@ pub fn primary(snap: &Snapshot, venture: &str, endpoint: &str) -> Verdict {
         Role::Fenced => Verdict::Down("fenced"),
         Role::Standby => Verdict::Down("standby"),
         Role::Unknown => Verdict::Down("role unknown"),
+        Role::Primary if ep.confirmed_down => Verdict::Down("down (confirmed by a standby)"),
         Role::Primary => match venture_primary(v) {
             Ok(p) if p.name == ep.name => Verdict::Up("primary"),
             Ok(_) => Verdict::Down("older timeline than the primary"),

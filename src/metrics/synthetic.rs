@@ -272,6 +272,7 @@ fn endpoint(name: &str, role: Role, i: usize, now: DateTime<Utc>) -> EndpointSta
             at: now - TimeDelta::minutes(10),
         }),
         last_error: None,
+        confirmed_down: false,
     }
 }
 

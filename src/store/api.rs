@@ -95,38 +95,91 @@ impl Store {
     }
 
     /// Begins a failover in state `started` with epoch = the venture's highest + 1; refused
-    /// with [`StoreError::FailoverInFlight`] while another one of the venture is unfinished.
+    /// with [`StoreError::FailoverInFlight`] while another one of the venture is unfinished, and
+    /// with [`StoreError::NotFailoverHolder`] when `holder` is an agent that does not hold the
+    /// venture's lease ([`super::holder`]).
     pub async fn begin_failover(
         &self,
         venture: &str,
         from_endpoint: &str,
         to_endpoint: &str,
         planned: bool,
+        holder: &str,
     ) -> Result<FailoverRecord, StoreError> {
         let (v, f, t) = (
             venture.to_owned(),
             from_endpoint.to_owned(),
             to_endpoint.to_owned(),
         );
-        dispatch!(self.begin_failover(v, f, t, planned))
+        dispatch!(self.begin_failover(v, f, t, planned, holder.to_owned()))
     }
 
-    /// Moves an in-flight failover to `state` and records the step, only if it is unfinished
-    /// and `expected_epoch` is still its venture's newest epoch (compare-and-set); otherwise
-    /// [`StoreError::FailoverStale`].
+    /// Moves an in-flight failover to `state` and records the step (by `holder`), only if it is
+    /// unfinished, `expected_epoch` is still its venture's newest epoch (compare-and-set;
+    /// otherwise [`StoreError::FailoverStale`]) and `holder` may still act on it
+    /// ([`super::holder::may_act`]; otherwise [`StoreError::NotFailoverHolder`]).
     pub async fn advance_failover(
         &self,
         id: i64,
         expected_epoch: i64,
+        holder: &str,
         state: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        dispatch!(self.advance_failover(id, expected_epoch, state.to_owned(), detail.to_owned()))
+        let (h, s, d) = (holder.to_owned(), state.to_owned(), detail.to_owned());
+        dispatch!(self.advance_failover(id, expected_epoch, h, s, d))
     }
 
-    /// Finishes an in-flight failover with `outcome` (`completed`, `aborted`, …).
-    pub async fn finish_failover(&self, id: i64, outcome: &str) -> Result<(), StoreError> {
-        dispatch!(self.finish_failover(id, outcome.to_owned()))
+    /// Checks, changing nothing, what [`Store::advance_failover`] checks: the failover is
+    /// unfinished at `expected_epoch` and `holder` may still act on it. Called before each stage.
+    pub async fn check_failover(
+        &self,
+        id: i64,
+        expected_epoch: i64,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.check_failover(id, expected_epoch, holder.to_owned()))
+    }
+
+    /// Makes `holder` (an agent holding the venture's lease) the holder of an unfinished failover
+    /// and records the step (in its current state, with `detail`); refused with
+    /// [`StoreError::NotFailoverHolder`] unless [`super::holder::may_take_over`] allows it (a
+    /// manual holder is left alone until its record is `stale_after` old). Returns the holder
+    /// before.
+    pub async fn take_over_failover(
+        &self,
+        id: i64,
+        expected_epoch: i64,
+        holder: &str,
+        stale_after: Duration,
+        detail: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let (h, d) = (holder.to_owned(), detail.to_owned());
+        dispatch!(self.take_over_failover(id, expected_epoch, h, stale_after, d))
+    }
+
+    /// Appends a step to failover `id` without changing it or checking its holder (e.g. why an
+    /// agent that lost it stopped); nothing when there is no such failover.
+    pub async fn note_failover(
+        &self,
+        id: i64,
+        holder: &str,
+        state: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let (h, s, d) = (holder.to_owned(), state.to_owned(), detail.to_owned());
+        dispatch!(self.note_failover(id, h, s, d))
+    }
+
+    /// Finishes an in-flight failover with `outcome` (`completed`, `aborted`, …), only while
+    /// `holder` may act on it.
+    pub async fn finish_failover(
+        &self,
+        id: i64,
+        holder: &str,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.finish_failover(id, holder.to_owned(), outcome.to_owned()))
     }
 
     /// The unfinished failover of `venture`, if any.

@@ -108,6 +108,18 @@ pub enum StoreError {
         /// What moved.
         reason: String,
     },
+    /// The caller does not (or no longer) hold the failover or the venture's lease: it must
+    /// stop without acting ([`super::holder`]).
+    #[error(
+        "{venture}: not the failover's holder ({reason}); stopped without acting — the \
+         holder of the venture's lease resumes it"
+    )]
+    NotFailoverHolder {
+        /// The venture.
+        venture: String,
+        /// Why (who holds it now).
+        reason: String,
+    },
     /// A drill that is not running (unknown or already finished) was to be finished.
     #[error("drill {id} is not running ({reason}): it was finished already or never started")]
     DrillNotRunning {

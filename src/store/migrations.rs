@@ -6,6 +6,8 @@
 //! is refused ([`super::StoreError::NewerSchema`]). Never edit a released script: append one.
 //!
 //! Version 2 adds `recoveries.rto_seconds` (the measured RTO of an executed recovery).
+//! Version 3 adds `failovers.holder` and `failover_steps.holder` (who drives a failover and who
+//! recorded each step, [`super::holder`]).
 //!
 //! SQLite keeps times as INTEGER microseconds since the Unix epoch (UTC) and days as
 //! `YYYY-MM-DD` text; PostgreSQL uses `timestamptz`, `date` and `jsonb` under schema `backstop`.
@@ -69,6 +71,10 @@ CREATE INDEX sends_at ON sends (at);
     r#"
 ALTER TABLE recoveries ADD COLUMN rto_seconds REAL;
 "#,
+    r#"
+ALTER TABLE failovers ADD COLUMN holder TEXT;
+ALTER TABLE failover_steps ADD COLUMN holder TEXT;
+"#,
 ];
 
 /// PostgreSQL migrations (schema `backstop`), version = index + 1.
@@ -130,6 +136,10 @@ CREATE TABLE backstop.leases (
 "#,
     r#"
 ALTER TABLE backstop.recoveries ADD COLUMN rto_seconds double precision;
+"#,
+    r#"
+ALTER TABLE backstop.failovers ADD COLUMN holder text;
+ALTER TABLE backstop.failover_steps ADD COLUMN holder text;
 "#,
 ];
 

@@ -14,6 +14,7 @@
 
 mod api;
 mod error;
+pub mod holder;
 mod migrations;
 mod pg;
 pub mod records;
@@ -156,7 +157,9 @@ mod tests {
         send(&open);
         #[allow(dead_code)]
         async fn calls(s: Store) {
-            let f = s.begin_failover("v", "a", "b", false);
+            let f = s.begin_failover("v", "a", "b", false, "h");
+            send(&f);
+            let f = s.take_over_failover(1, 1, "h", Duration::from_secs(1), "x");
             send(&f);
             let finish = records::DrillFinish {
                 finished_at: now(),

@@ -139,6 +139,8 @@ pub struct FailoverStep {
     pub state: String,
     /// What happened.
     pub detail: String,
+    /// Who recorded it ([`crate::store::holder`]); `None` for steps before holders existed.
+    pub holder: Option<String>,
 }
 
 /// A failover: a persisted single-flight state machine with a per-venture epoch.
@@ -166,6 +168,9 @@ pub struct FailoverRecord {
     pub finished_at: Option<DateTime<Utc>>,
     /// `completed`, `aborted`, … once finished.
     pub outcome: Option<String>,
+    /// Who drives it: the agent's leadership holder id, or a `manual:` holder
+    /// ([`crate::store::holder`]); `None` for failovers begun before holders existed.
+    pub holder: Option<String>,
     /// Every state transition, in order.
     pub steps: Vec<FailoverStep>,
 }

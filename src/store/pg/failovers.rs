@@ -1,14 +1,16 @@
 //! PostgreSQL: failovers, a single-flight state machine per venture with an epoch; every
 //! transition is a recorded step, serialised per venture by an advisory lock, and changes
-//! compare-and-set on the epoch.
+//! compare-and-set on the epoch and check the holder and its lease ([`crate::store::holder`]).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row, Transaction};
 
 use super::{Fail, Pg, LOCK_FAILOVER};
+use crate::store::holder::{self, HolderView, LeaseView};
 use crate::store::records::*;
 use crate::store::{now, StoreError};
 
@@ -16,7 +18,7 @@ type Time = DateTime<Utc>;
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
 const FAILOVER_COLS: &str = "id, venture, epoch, from_endpoint, to_endpoint, planned, state, \
-                             started_at, updated_at, finished_at, outcome";
+                             started_at, updated_at, finished_at, outcome, holder";
 
 fn failover_row(r: &Row) -> PgResult<FailoverRecord> {
     Ok(FailoverRecord {
@@ -31,6 +33,7 @@ fn failover_row(r: &Row) -> PgResult<FailoverRecord> {
         updated_at: r.try_get(8)?,
         finished_at: r.try_get(9)?,
         outcome: r.try_get(10)?,
+        holder: r.try_get(11)?,
         steps: Vec::new(),
     })
 }
@@ -50,7 +53,7 @@ async fn load_failovers(
         .collect::<PgResult<_>>()?;
     let index: HashMap<i64, usize> = list.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
     let sql = format!(
-        "SELECT failover_id, at, state, detail FROM backstop.failover_steps
+        "SELECT failover_id, at, state, detail, holder FROM backstop.failover_steps
          WHERE failover_id IN (SELECT id FROM backstop.failovers {filter})
          ORDER BY failover_id, id"
     );
@@ -60,6 +63,7 @@ async fn load_failovers(
                 at: r.try_get(1)?,
                 state: r.try_get(2)?,
                 detail: r.try_get(3)?,
+                holder: r.try_get(4)?,
             });
         }
     }
@@ -72,14 +76,62 @@ async fn add_step(
     at: Time,
     state: &str,
     detail: &str,
+    holder: &str,
 ) -> Result<(), Fail> {
     tx.execute(
-        "INSERT INTO backstop.failover_steps (failover_id, at, state, detail)
-         VALUES ($1, $2, $3, $4)",
-        &[&id, &at, &state, &detail],
+        "INSERT INTO backstop.failover_steps (failover_id, at, state, detail, holder)
+         VALUES ($1, $2, $3, $4, $5)",
+        &[&id, &at, &state, &detail, &holder],
     )
     .await?;
     Ok(())
+}
+
+/// The venture's lease now, judged by the database clock (as [`super::Pg::try_lead`] does).
+async fn lease_view(tx: &Transaction<'_>, venture: &str) -> Result<LeaseView, Fail> {
+    let row = tx
+        .query_opt(
+            "SELECT holder, expires_at > clock_timestamp() FROM backstop.leases
+             WHERE venture = $1",
+            &[&venture],
+        )
+        .await?;
+    Ok(match row {
+        None => LeaseView::Absent,
+        Some(r) => LeaseView::Held {
+            holder: r.try_get(0)?,
+            live: r.try_get(1)?,
+        },
+    })
+}
+
+/// The holder view of failover `id` (call after [`check_cas`], which locks its venture).
+async fn holder_view(tx: &Transaction<'_>, id: i64) -> Result<(String, HolderView), Fail> {
+    let row = tx
+        .query_one(
+            "SELECT venture, holder, updated_at FROM backstop.failovers WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    let (venture, record_holder, updated): (String, Option<String>, Time) =
+        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let lease = lease_view(tx, &venture).await?;
+    let idle = (now() - updated).to_std().unwrap_or_default();
+    Ok((
+        venture,
+        HolderView {
+            record_holder,
+            lease,
+            idle,
+        },
+    ))
+}
+
+/// Refuses unless `holder` may act on failover `id` now.
+async fn check_holder(tx: &Transaction<'_>, id: i64, holder: &str) -> Result<(), Fail> {
+    let (venture, view) = holder_view(tx, id).await?;
+    holder::may_act(&view, holder, &venture)
+        .map_err(|reason| StoreError::NotFailoverHolder { venture, reason }.into())
 }
 
 /// Serialises failover changes of one venture between agents (until the transaction ends).
@@ -147,11 +199,16 @@ impl Pg {
         from: String,
         to: String,
         planned: bool,
+        holder: String,
     ) -> Result<FailoverRecord, StoreError> {
         let mut c = self.conn().await?;
         let result = async {
             let tx = c.client.transaction().await?;
             lock_venture(&tx, &venture).await?;
+            let lease = lease_view(&tx, &venture).await?;
+            if let Err(reason) = holder::holds_lease(&lease, &holder, &venture) {
+                return Err(StoreError::NotFailoverHolder { venture, reason }.into());
+            }
             let running = tx
                 .query_opt(
                     "SELECT id FROM backstop.failovers WHERE venture = $1 AND finished_at IS NULL",
@@ -166,11 +223,11 @@ impl Pg {
             let id: i64 = tx
                 .query_one(
                     "INSERT INTO backstop.failovers (venture, epoch, from_endpoint, to_endpoint,
-                         planned, state, started_at, updated_at)
+                         planned, state, started_at, updated_at, holder)
                      VALUES ($1, (SELECT coalesce(max(epoch), 0) + 1 FROM backstop.failovers
-                                  WHERE venture = $1), $2, $3, $4, 'started', $5, $5)
+                                  WHERE venture = $1), $2, $3, $4, 'started', $5, $5, $6)
                      RETURNING id",
-                    &[&venture, &from, &to, &planned, &at],
+                    &[&venture, &from, &to, &planned, &at, &holder],
                 )
                 .await?
                 .try_get(0)?;
@@ -185,6 +242,7 @@ impl Pg {
                 at,
                 "started",
                 &format!("{kind} from {from} to {to}"),
+                &holder,
             )
             .await?;
             let record = load_failovers(&tx, "WHERE id = $1", &[&id]).await?.pop();
@@ -205,6 +263,7 @@ impl Pg {
         &self,
         id: i64,
         epoch: i64,
+        holder: String,
         state: String,
         detail: String,
     ) -> Result<(), StoreError> {
@@ -212,13 +271,14 @@ impl Pg {
         let result = async {
             let tx = c.client.transaction().await?;
             check_cas(&tx, id, Some(epoch)).await?;
+            check_holder(&tx, id, &holder).await?;
             let at = now();
             tx.execute(
                 "UPDATE backstop.failovers SET state = $2, updated_at = $3 WHERE id = $1",
                 &[&id, &state, &at],
             )
             .await?;
-            add_step(&tx, id, at, &state, &detail).await?;
+            add_step(&tx, id, at, &state, &detail, &holder).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -226,15 +286,91 @@ impl Pg {
         c.done("advancing a failover", result)
     }
 
+    pub(in crate::store) async fn check_failover(
+        &self,
+        id: i64,
+        epoch: i64,
+        holder: String,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let result = async {
+            let tx = c.client.transaction().await?;
+            check_cas(&tx, id, Some(epoch)).await?;
+            check_holder(&tx, id, &holder).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        c.done("checking a failover's holder", result)
+    }
+
+    pub(in crate::store) async fn take_over_failover(
+        &self,
+        id: i64,
+        epoch: i64,
+        holder: String,
+        stale_after: Duration,
+        detail: String,
+    ) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn().await?;
+        let result = async {
+            let tx = c.client.transaction().await?;
+            check_cas(&tx, id, Some(epoch)).await?;
+            let (venture, view) = holder_view(&tx, id).await?;
+            if let Err(reason) = holder::may_take_over(&view, &holder, &venture, stale_after) {
+                return Err(StoreError::NotFailoverHolder { venture, reason }.into());
+            }
+            let at = now();
+            let state: String = tx
+                .query_one(
+                    "UPDATE backstop.failovers SET holder = $2, updated_at = $3 WHERE id = $1
+                     RETURNING state",
+                    &[&id, &holder, &at],
+                )
+                .await?
+                .try_get(0)?;
+            add_step(&tx, id, at, &state, &detail, &holder).await?;
+            tx.commit().await?;
+            Ok(view.record_holder)
+        }
+        .await;
+        c.done("taking over a failover", result)
+    }
+
+    pub(in crate::store) async fn note_failover(
+        &self,
+        id: i64,
+        holder: String,
+        state: String,
+        detail: String,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let result = async {
+            let tx = c.client.transaction().await?;
+            let exists = tx
+                .query_opt("SELECT id FROM backstop.failovers WHERE id = $1", &[&id])
+                .await?;
+            if exists.is_some() {
+                add_step(&tx, id, now(), &state, &detail, &holder).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        c.done("noting a failover step", result)
+    }
+
     pub(in crate::store) async fn finish_failover(
         &self,
         id: i64,
+        holder: String,
         outcome: String,
     ) -> Result<(), StoreError> {
         let mut c = self.conn().await?;
         let result = async {
             let tx = c.client.transaction().await?;
             check_cas(&tx, id, None).await?;
+            check_holder(&tx, id, &holder).await?;
             tx.execute(
                 "UPDATE backstop.failovers SET finished_at = $2, updated_at = $2, outcome = $3
                  WHERE id = $1",

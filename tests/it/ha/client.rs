@@ -8,11 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{agent_config, wait_armed};
+use super::{wait_armed, Ha};
 use crate::harness::haproxy::{HaProxy, Server};
 use crate::harness::http::get;
-use crate::harness::replica::Pair;
-use crate::harness::{self};
 
 /// One client write: when it finished and what it got (`id`, server port, in recovery).
 #[derive(Debug, Clone)]
@@ -66,10 +64,9 @@ fn spawn_client(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_through_haproxy_survives_a_killed_primary() {
-    harness::init_logs();
-    let root = harness::root();
-    let mut pair = Pair::start(root.path()).await;
-    let (pg1_port, pg2_port) = (pair.primary.port(), pair.standby.port());
+    let mut ha = Ha::start().await;
+    let root = ha.root.path().to_owned();
+    let (pg1_port, pg2_port) = (ha.pair.primary.port(), ha.pair.standby.port());
     // An acknowledged commit must be on the standby: synchronous replication to pg2 (the
     // harness's asynchronous default, with `synchronous_commit = off`, loses the last few
     // hundred milliseconds of acknowledged writes on a kill, by PostgreSQL's design). Only
@@ -78,23 +75,19 @@ async fn client_through_haproxy_survives_a_killed_primary() {
         "ALTER SYSTEM SET synchronous_standby_names = 'pg2'",
         "SELECT pg_reload_conf()",
     ] {
-        pair.primary
+        ha.pair
+            .primary
             .exec(sql)
             .await
             .expect("synchronous replication");
     }
-    let listen = backstop::postgres::scratch::free_local_port().expect("port");
-    let config = agent_config(
-        listen,
-        &root.path().join("state.db"),
-        pair.primary_dsn().expose(),
-        pair.standby_dsn().expose(),
-        "true",
-    );
-    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    let agent = backstop::agent::start(&ha.config(&ha.pg1(), "true"))
+        .await
+        .expect("agent starts");
     let servers = [Server::new("pg1", pg1_port), Server::new("pg2", pg2_port)];
-    let haproxy = HaProxy::start(root.path(), "acme", &servers, agent.addr).await;
-    pair.primary
+    let haproxy = HaProxy::start(&root, "acme", &servers, agent.addr).await;
+    ha.pair
+        .primary
         .exec("CREATE TABLE client_writes (id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
         .await
         .expect("create the table");
@@ -126,7 +119,7 @@ async fn client_through_haproxy_survives_a_killed_primary() {
     tokio::time::sleep(Duration::from_secs(1)).await;
 
     let killed = Instant::now();
-    pair.kill_primary().await;
+    ha.pair.kill_primary().await;
     let resumed = loop {
         let first = log
             .lock()
@@ -164,7 +157,7 @@ async fn client_through_haproxy_survives_a_killed_primary() {
 
     // The old primary comes back: it stays fenced, HAProxy keeps routing to pg2 and the
     // client's writes keep landing there.
-    pair.start_primary().await;
+    ha.pair.start_primary().await;
     let restarted = Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let old = get(agent.addr, "/health/acme/pg1/primary", &[]).await;
@@ -197,7 +190,7 @@ async fn client_through_haproxy_survives_a_killed_primary() {
     let failed = writes.iter().filter(|w| w.result.is_err()).count();
 
     // Every acknowledged write (before the kill on pg1, after it on pg2) is on the new primary.
-    let new_primary = pair.standby.client().await.expect("pg2");
+    let new_primary = ha.pair.standby.client().await.expect("pg2");
     let present: std::collections::HashSet<i64> = new_primary
         .query("SELECT id FROM client_writes", &[])
         .await

@@ -3,66 +3,29 @@
 //! blip shorter than `min_down` and a partition between the agent and the primary (the standby
 //! still streams) cause no failover, the latter with its refusal recorded once.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use backstop::config;
 use backstop::state::Role;
-use backstop::store::{EventFilter, FailoverRecord, Store};
+use backstop::store::{EventFilter, Store};
 
-use super::{agent_config, config_text, config_text_with, wait_armed};
+use super::{config_text, config_text_with, failovers, wait_armed, wait_finished, Ha};
 use crate::harness::http::get;
-use crate::harness::replica::Pair;
 use crate::harness::tcp_proxy::{Fault, TcpProxy};
 use crate::harness::{self};
 
-async fn failovers(store: &Store) -> Vec<FailoverRecord> {
-    let now = chrono::Utc::now();
-    store
-        .failovers(
-            "acme",
-            now - chrono::TimeDelta::hours(1),
-            now + chrono::TimeDelta::hours(1),
-        )
-        .await
-        .expect("failovers")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_primary_is_replaced_once_and_stays_fenced() {
-    harness::init_logs();
-    let root = harness::root();
-    let mut pair = Pair::start(root.path()).await;
-    let listen = backstop::postgres::scratch::free_local_port().expect("port");
-    let state_db = root.path().join("state.db");
-    let fence_log = root.path().join("fence.log");
+    let mut ha = Ha::start().await;
+    let fence_log = ha.path("fence.log");
     let fence = format!(
         "sh -c 'echo {{endpoint}} {{port}} >> {}'",
         fence_log.display()
     );
-    let config = agent_config(
-        listen,
-        &state_db,
-        pair.primary_dsn().expose(),
-        pair.standby_dsn().expose(),
-        &fence,
-    );
-    let agent = backstop::agent::start(&config).await.expect("agent starts");
-    wait_armed(&agent).await;
+    let agent = ha.armed_agent(&fence).await;
 
     let killed = Instant::now();
-    pair.kill_primary().await;
-    let record = loop {
-        let all = failovers(&agent.store).await;
-        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
-            break done.clone();
-        }
-        assert!(
-            killed.elapsed() < Duration::from_secs(20),
-            "no finished failover: {all:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    ha.pair.kill_primary().await;
+    let record = wait_finished(&agent.store, killed, Duration::from_secs(20), String::new).await;
     let took = killed.elapsed();
     assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
     assert_eq!(
@@ -82,8 +45,11 @@ async fn killed_primary_is_replaced_once_and_stays_fenced() {
     );
     assert!(took < Duration::from_secs(10), "failover took {took:?}");
     let fenced_with = std::fs::read_to_string(&fence_log).expect("fence ran");
-    assert_eq!(fenced_with.trim(), format!("pg1 {}", pair.primary.port()));
-    let client = pair.standby.client().await.expect("standby");
+    assert_eq!(
+        fenced_with.trim(),
+        format!("pg1 {}", ha.pair.primary.port())
+    );
+    let client = ha.pair.standby.client().await.expect("standby");
     let row = client
         .query_one("SELECT pg_is_in_recovery()", &[])
         .await
@@ -111,7 +77,7 @@ async fn killed_primary_is_replaced_once_and_stays_fenced() {
 
     // The old primary comes back (as a primary: nothing rejoined it): it stays fenced, nothing
     // fails back, no second failover.
-    pair.start_primary().await;
+    ha.pair.start_primary().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let old = get(agent.addr, "/health/acme/pg1/primary", &[]).await;
     assert_eq!(old.status, 503, "{}", old.body);
@@ -128,21 +94,12 @@ async fn killed_primary_is_replaced_once_and_stays_fenced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blips_and_partitions_cause_no_failover() {
-    harness::init_logs();
-    let root = harness::root();
-    let pair = Pair::start(root.path()).await;
+    let ha = Ha::start().await;
     // The agent reaches the primary through the fault proxy; the standby streams directly.
-    let pg1 = TcpProxy::to_port(pair.primary.port()).await;
-    let listen = backstop::postgres::scratch::free_local_port().expect("port");
-    let state_db = root.path().join("state.db");
-    let config = agent_config(
-        listen,
-        &state_db,
-        &pg1.dsn(),
-        pair.standby_dsn().expose(),
-        "true",
-    );
-    let agent = backstop::agent::start(&config).await.expect("agent starts");
+    let pg1 = TcpProxy::to_port(ha.pair.primary.port()).await;
+    let agent = backstop::agent::start(&ha.config(&pg1.dsn(), "true"))
+        .await
+        .expect("agent starts");
     wait_armed(&agent).await;
 
     // A blip shorter than min_down: nothing, not even a refusal.
@@ -166,7 +123,7 @@ async fn blips_and_partitions_cause_no_failover() {
     // A partition between agent and primary, longer than min_down, while the standby still
     // streams (the heartbeat-free primary is idle, so keep WAL flowing): refused, recorded once.
     pg1.set(Fault::Drop);
-    let writer = pair.primary.client().await.expect("primary");
+    let writer = ha.pair.primary.client().await.expect("primary");
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(4) {
         writer
@@ -193,7 +150,7 @@ async fn blips_and_partitions_cause_no_failover() {
         snap.venture("acme").expect("acme").failover.outcomes,
         [0, 1, 0]
     );
-    let client = pair.standby.client().await.expect("standby");
+    let client = ha.pair.standby.client().await.expect("standby");
     let row = client
         .query_one("SELECT pg_is_in_recovery()", &[])
         .await
@@ -203,7 +160,7 @@ async fn blips_and_partitions_cause_no_failover() {
 }
 
 /// Counts "received promote request" in a server log: one per `pg_promote` that reached it.
-fn promote_requests(log: &std::path::Path) -> usize {
+pub(super) fn promote_requests(log: &std::path::Path) -> usize {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .matches("received promote request")
@@ -212,22 +169,19 @@ fn promote_requests(log: &std::path::Path) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
-    harness::init_logs();
-    let root = harness::root();
-    let mut pair = Pair::start(root.path()).await;
-    let listen = backstop::postgres::scratch::free_local_port().expect("port");
-    let state_db = root.path().join("state.db");
-    let fence_log = root.path().join("fence.log");
+    let mut ha = Ha::start().await;
+    let (listen, state_db) = (ha.listen, ha.state_db());
+    let fence_log = ha.path("fence.log");
     let fence = format!(
         "sh -c 'echo {{endpoint}} >> {}; sleep 2'",
         fence_log.display()
     );
-    let path = root.path().join("agent.toml");
+    let path = ha.path("agent.toml");
     std::fs::write(&path, config_text(listen, &state_db, &fence)).expect("config");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_backstop"))
         .args(["run", "--config", path.to_str().expect("utf-8")])
-        .env("ACME_PG1_DSN", pair.primary_dsn().expose())
-        .env("ACME_PG2_DSN", pair.standby_dsn().expose())
+        .env("ACME_PG1_DSN", ha.pair.primary_dsn().expose())
+        .env("ACME_PG2_DSN", ha.pair.standby_dsn().expose())
         .env_remove("SENTRY_DSN")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -241,7 +195,7 @@ async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
     .expect("store");
     // Armed once both endpoints were probed up for a while.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    pair.kill_primary().await;
+    ha.pair.kill_primary().await;
     let start = Instant::now();
     // SIGKILL while the fence command runs (the failover is in flight, nothing promoted).
     loop {
@@ -264,30 +218,13 @@ async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
     let in_flight = store.in_flight_failover("acme").await.expect("store");
     let in_flight = in_flight.expect("a failover is in flight after the kill");
     assert_eq!(in_flight.state, "started");
-    assert_eq!(promote_requests(&pair.standby.log_file()), 0);
+    assert_eq!(promote_requests(&ha.pair.standby.log_file()), 0);
 
     // Restart: the unfinished failover is resumed by the new leader.
-    let config = agent_config(
-        listen,
-        &state_db,
-        pair.primary_dsn().expose(),
-        pair.standby_dsn().expose(),
-        &fence,
-    );
-    let agent = backstop::agent::start(&config)
+    let agent = backstop::agent::start(&ha.config(&ha.pg1(), &fence))
         .await
         .expect("agent restarts");
-    let record = loop {
-        let all = failovers(&agent.store).await;
-        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
-            break done.clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(25),
-            "not finished: {all:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let record = wait_finished(&agent.store, start, Duration::from_secs(25), String::new).await;
     assert_eq!(failovers(&agent.store).await.len(), 1);
     assert_eq!(record.id, in_flight.id);
     assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
@@ -304,41 +241,27 @@ async fn sigkill_mid_failover_resumes_with_exactly_one_promotion() {
         ],
         "{record:?}"
     );
-    assert!(record.steps[1].detail.contains("resumed after a restart"));
-    assert_eq!(promote_requests(&pair.standby.log_file()), 1);
+    assert!(
+        record.steps[1].detail.contains("took over from"),
+        "{:?}",
+        record.steps[1]
+    );
+    assert_ne!(record.steps[1].holder, record.steps[0].holder);
+    assert_eq!(promote_requests(&ha.pair.standby.log_file()), 1);
     agent.shutdown().await.expect("agent stops");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_agents_on_a_postgres_store_only_the_leader_fails_over() {
-    harness::init_logs();
-    let root = harness::root();
-    let store_pg = harness::started(root.path(), "state", &[]).await;
-    let mut pair = Pair::start(root.path()).await;
+    let mut ha = Ha::start().await;
+    let store_pg = harness::started(ha.root.path(), "state", &[]).await;
     let url = format!(
         "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
         store_pg.port()
     );
-    let env: HashMap<String, String> = [
-        (
-            "ACME_PG1_DSN".to_string(),
-            pair.primary_dsn().expose().to_owned(),
-        ),
-        (
-            "ACME_PG2_DSN".to_string(),
-            pair.standby_dsn().expose().to_owned(),
-        ),
-    ]
-    .into();
-    let load = |text: String| {
-        config::load_str(&text, "two.toml", &|k: &str| env.get(k).cloned()).expect("config")
-    };
-    let a = backstop::agent::start(&load(config_text_with(0, &url, "true")))
-        .await
-        .expect("agent a");
-    let b = backstop::agent::start(&load(config_text_with(0, &url, "true")))
-        .await
-        .expect("agent b");
+    let config = ha.config_text_as(&config_text_with(0, &url, "true"), &ha.pg1());
+    let a = backstop::agent::start(&config).await.expect("agent a");
+    let b = backstop::agent::start(&config).await.expect("agent b");
     let leading = |agent: &backstop::agent::RunningAgent| {
         agent.state.load().venture("acme").and_then(|v| v.leader)
     };
@@ -353,23 +276,13 @@ async fn two_agents_on_a_postgres_store_only_the_leader_fails_over() {
     assert_ne!(leading(&a), leading(&b));
     wait_armed(if leading(&a) == Some(true) { &a } else { &b }).await;
 
-    pair.kill_primary().await;
-    let record = loop {
-        let all = failovers(&a.store).await;
-        if let Some(done) = all.iter().find(|f| f.finished_at.is_some()) {
-            break done.clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(25),
-            "no failover: {all:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    ha.pair.kill_primary().await;
+    let record = wait_finished(&a.store, start, Duration::from_secs(25), String::new).await;
     assert_eq!(record.outcome.as_deref(), Some("completed"), "{record:?}");
     // Let the follower run a few more rounds: it must not act.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(failovers(&a.store).await.len(), 1);
-    assert_eq!(promote_requests(&pair.standby.log_file()), 1);
+    assert_eq!(promote_requests(&ha.pair.standby.log_file()), 1);
     let completed = |agent: &backstop::agent::RunningAgent| {
         agent
             .state
@@ -394,20 +307,8 @@ async fn two_agents_on_a_postgres_store_only_the_leader_fails_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_lagging_beyond_max_lag_bytes_is_refused_with_the_reason() {
-    harness::init_logs();
-    let root = harness::root();
-    let mut pair = Pair::start(root.path()).await;
-    let listen = backstop::postgres::scratch::free_local_port().expect("port");
-    let state_db = root.path().join("state.db");
-    let config = agent_config(
-        listen,
-        &state_db,
-        pair.primary_dsn().expose(),
-        pair.standby_dsn().expose(),
-        "true",
-    );
-    let agent = backstop::agent::start(&config).await.expect("agent starts");
-    wait_armed(&agent).await;
+    let mut ha = Ha::start().await;
+    let agent = ha.armed_agent("true").await;
 
     // Cut the standby off (no WAL receiver), write 4 MB on the primary, let the agent sample
     // the primary's LSN, then kill the primary: the standby is 4 MB behind.
@@ -415,12 +316,16 @@ async fn a_standby_lagging_beyond_max_lag_bytes_is_refused_with_the_reason() {
         "ALTER SYSTEM SET primary_conninfo = ''",
         "SELECT pg_reload_conf()",
     ] {
-        pair.standby.exec(sql).await.expect("cut the standby off");
+        ha.pair
+            .standby
+            .exec(sql)
+            .await
+            .expect("cut the standby off");
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    pair.write_wal(4 * 1024 * 1024).await;
+    ha.pair.write_wal(4 * 1024 * 1024).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    pair.kill_primary().await;
+    ha.pair.kill_primary().await;
     let refused = EventFilter {
         venture: Some("acme".into()),
         kind: Some("failover_refused".into()),
@@ -449,7 +354,7 @@ async fn a_standby_lagging_beyond_max_lag_bytes_is_refused_with_the_reason() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(failovers(&agent.store).await.is_empty());
     assert_eq!(agent.store.events(&refused).await.expect("events").len(), 1);
-    let client = pair.standby.client().await.expect("standby");
+    let client = ha.pair.standby.client().await.expect("standby");
     let row = client
         .query_one("SELECT pg_is_in_recovery()", &[])
         .await

@@ -221,11 +221,14 @@ pub async fn drills(store: &Store) {
     assert!(store.running_drills().await.expect("running").is_empty());
 }
 
+/// The holder of the failovers of the contract: a human's (`manual:`), which needs no lease.
+pub const HOLDER: &str = "manual:contract@test";
+
 /// Failovers: single flight, epochs per venture, compare-and-set, steps recorded.
 pub async fn failovers(store: &Store) {
     let before = Utc::now() - chrono::Duration::seconds(1);
     let f1 = store
-        .begin_failover("fo", "pg1", "pg2", false)
+        .begin_failover("fo", "pg1", "pg2", false, HOLDER)
         .await
         .expect("begin");
     assert_eq!(
@@ -240,9 +243,11 @@ pub async fn failovers(store: &Store) {
         (f1.finished_at, f1.outcome.clone(), f1.steps.len()),
         (None, None, 1)
     );
+    assert_eq!(f1.holder.as_deref(), Some(HOLDER));
+    assert_eq!(f1.steps[0].holder.as_deref(), Some(HOLDER));
     assert!(f1.started_at >= before && f1.started_at == f1.updated_at);
     let err = store
-        .begin_failover("fo", "pg1", "pg2", true)
+        .begin_failover("fo", "pg1", "pg2", true, HOLDER)
         .await
         .expect_err("single flight");
     assert!(
@@ -250,7 +255,7 @@ pub async fn failovers(store: &Store) {
         "{err}"
     );
     let err = store
-        .advance_failover(f1.id, 2, "fenced", "x")
+        .advance_failover(f1.id, 2, HOLDER, "fenced", "x")
         .await
         .expect_err("wrong epoch");
     assert!(matches!(err, StoreError::FailoverStale { .. }), "{err}");
@@ -259,7 +264,7 @@ pub async fn failovers(store: &Store) {
         ("promoted", "pg_promote true"),
     ] {
         store
-            .advance_failover(f1.id, 1, state, detail)
+            .advance_failover(f1.id, 1, HOLDER, state, detail)
             .await
             .expect("advance");
     }
@@ -284,45 +289,45 @@ pub async fn failovers(store: &Store) {
     );
     assert!(live.steps.windows(2).all(|w| w[0].at <= w[1].at));
     store
-        .finish_failover(f1.id, "completed")
+        .finish_failover(f1.id, HOLDER, "completed")
         .await
         .expect("finish");
     assert_eq!(store.in_flight_failover("fo").await.expect("none"), None);
     let err = store
-        .advance_failover(f1.id, 1, "late", "")
+        .advance_failover(f1.id, 1, HOLDER, "late", "")
         .await
         .expect_err("finished");
     assert!(
         err.to_string().contains("already finished (completed)"),
         "{err}"
     );
-    assert!(store.finish_failover(f1.id, "again").await.is_err());
+    assert!(store.finish_failover(f1.id, HOLDER, "again").await.is_err());
     // Epochs increase per venture; a finished-and-replaced epoch can no longer advance.
     let f2 = store
-        .begin_failover("fo", "pg2", "pg1", true)
+        .begin_failover("fo", "pg2", "pg1", true, HOLDER)
         .await
         .expect("begin 2");
     store
-        .finish_failover(f2.id, "aborted")
+        .finish_failover(f2.id, HOLDER, "aborted")
         .await
         .expect("abort 2");
     let f3 = store
-        .begin_failover("fo", "pg2", "pg1", true)
+        .begin_failover("fo", "pg2", "pg1", true, HOLDER)
         .await
         .expect("begin 3");
     assert_eq!((f2.epoch, f3.epoch), (2, 3));
     let err = store
-        .advance_failover(f3.id, 2, "x", "")
+        .advance_failover(f3.id, 2, HOLDER, "x", "")
         .await
         .expect_err("epoch moved");
     assert!(err.to_string().contains("epoch of fo is now 3"), "{err}");
     let other = store
-        .begin_failover("fo-other", "a", "b", false)
+        .begin_failover("fo-other", "a", "b", false, HOLDER)
         .await
         .expect("other venture");
     assert_eq!(other.epoch, 1);
     store
-        .finish_failover(other.id, "completed")
+        .finish_failover(other.id, HOLDER, "completed")
         .await
         .expect("finish other");
     let all = store
@@ -341,7 +346,7 @@ pub async fn failovers(store: &Store) {
             .expect("f3")
     );
     store
-        .finish_failover(f3.id, "completed")
+        .finish_failover(f3.id, HOLDER, "completed")
         .await
         .expect("finish 3");
 }
@@ -351,8 +356,8 @@ pub async fn concurrent_begin(a: &Store, b: &Store) {
     for round in 0..5 {
         let venture = format!("race-{round}");
         let (ra, rb) = tokio::join!(
-            a.begin_failover(&venture, "pg1", "pg2", false),
-            b.begin_failover(&venture, "pg1", "pg2", false)
+            a.begin_failover(&venture, "pg1", "pg2", false, HOLDER),
+            b.begin_failover(&venture, "pg1", "pg2", false, HOLDER)
         );
         let (won, lost) = match (ra, rb) {
             (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
@@ -363,7 +368,7 @@ pub async fn concurrent_begin(a: &Store, b: &Store) {
             "{lost}"
         );
         assert_eq!(won.epoch, 1);
-        a.finish_failover(won.id, "completed")
+        a.finish_failover(won.id, HOLDER, "completed")
             .await
             .expect("finish");
     }
@@ -550,7 +555,7 @@ pub async fn prune(store: &Store) {
         .await
         .expect("running drill");
     let live = store
-        .begin_failover("pr", "a", "b", false)
+        .begin_failover("pr", "a", "b", false, HOLDER)
         .await
         .expect("in flight");
     let done = store
@@ -624,6 +629,141 @@ pub async fn leadership(a: &Store, b: &Store) {
 }
 
 /// Runs the whole contract on `a`, with `b` a second store on the same database.
+/// Holders: a failover records who drives it and who wrote each step; an agent acts on it only
+/// while the record names it and it holds the venture's lease (`shared_lease`: PostgreSQL;
+/// SQLite always grants it); the lease holder takes over, a human's failover only once stale.
+pub async fn failover_holders(a: &Store, b: &Store, shared_lease: bool) {
+    let (ha, hb) = ("host:1:a:0", "host:2:b:0");
+    let ttl = Duration::from_millis(1500);
+    let lost = |e: StoreError, part: &str| match &e {
+        StoreError::NotFailoverHolder { reason, .. } if reason.contains(part) => {}
+        _ => panic!("want NotFailoverHolder with {part:?}, got {e}"),
+    };
+    if shared_lease {
+        lost(
+            a.begin_failover("ho", "pg1", "pg2", false, ha)
+                .await
+                .expect_err("no lease"),
+            "holds no lease of ho",
+        );
+        assert!(a.try_lead("ho", ha, ttl).await.expect("lead"));
+    }
+    let f = a
+        .begin_failover("ho", "pg1", "pg2", false, ha)
+        .await
+        .expect("begin with the lease");
+    assert_eq!(f.holder.as_deref(), Some(ha));
+    a.check_failover(f.id, f.epoch, ha)
+        .await
+        .expect("a holds it");
+    if shared_lease {
+        // b does not hold the lease: it can neither take over nor act.
+        lost(
+            b.take_over_failover(f.id, f.epoch, hb, Duration::ZERO, "b")
+                .await
+                .expect_err("b has no lease"),
+            &format!("lease of ho is held by {ha}"),
+        );
+        a.advance_failover(f.id, f.epoch, ha, "fenced", "by a")
+            .await
+            .expect("a advances");
+        // a's lease runs out (not renewed): a must stop even before anyone takes over.
+        tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+        lost(
+            a.check_failover(f.id, f.epoch, ha)
+                .await
+                .expect_err("expired"),
+            "lease of ho expired",
+        );
+        assert!(b.try_lead("ho", hb, ttl).await.expect("b leads"));
+    } else {
+        a.advance_failover(f.id, f.epoch, ha, "fenced", "by a")
+            .await
+            .expect("a advances");
+    }
+    let before = b
+        .take_over_failover(f.id, f.epoch, hb, Duration::from_secs(600), "b took over")
+        .await
+        .expect("the lease holder takes over");
+    assert_eq!(before.as_deref(), Some(ha));
+    lost(
+        a.check_failover(f.id, f.epoch, ha)
+            .await
+            .expect_err("taken over"),
+        &format!("now held by {hb}"),
+    );
+    lost(
+        a.advance_failover(f.id, f.epoch, ha, "promoting", "late")
+            .await
+            .expect_err("a may not write"),
+        &format!("now held by {hb}"),
+    );
+    lost(
+        a.finish_failover(f.id, ha, "completed")
+            .await
+            .expect_err("a may not finish"),
+        "now held by",
+    );
+    a.note_failover(f.id, ha, "holder_lost", "a stopped")
+        .await
+        .expect("note");
+    b.advance_failover(f.id, f.epoch, hb, "promoting", "by b")
+        .await
+        .expect("b advances");
+    b.finish_failover(f.id, hb, "completed")
+        .await
+        .expect("b finishes");
+    let now = Utc::now();
+    let done = a
+        .failovers("ho", now - chrono::Duration::hours(1), now)
+        .await
+        .expect("list")
+        .pop()
+        .expect("one");
+    assert_eq!(done.holder.as_deref(), Some(hb));
+    let steps: Vec<_> = done
+        .steps
+        .iter()
+        .map(|s| (s.state.as_str(), s.holder.as_deref().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("started", ha),
+            ("fenced", ha),
+            ("fenced", hb),
+            ("holder_lost", ha),
+            ("promoting", hb)
+        ]
+    );
+
+    // A human's failover needs no lease; the leader leaves it alone until it went stale.
+    let manual = "manual:cli@host:3:c:0";
+    let m = a
+        .begin_failover("ho", "pg2", "pg1", true, manual)
+        .await
+        .expect("manual begin");
+    lost(
+        b.take_over_failover(m.id, m.epoch, hb, Duration::from_secs(600), "b")
+            .await
+            .expect_err("not stale"),
+        &format!("run by {manual}"),
+    );
+    a.advance_failover(m.id, m.epoch, manual, "fenced", "human")
+        .await
+        .expect("the human goes on");
+    if shared_lease {
+        assert!(b.try_lead("ho", hb, ttl).await.expect("b renews"));
+    }
+    b.take_over_failover(m.id, m.epoch, hb, Duration::ZERO, "stale")
+        .await
+        .expect("stale: taken over");
+    b.finish_failover(m.id, hb, "aborted").await.expect("abort");
+    if shared_lease {
+        b.release("ho", hb).await.expect("release");
+    }
+}
+
 pub async fn all(a: &Store, b: &Store) {
     events(a).await;
     verifications(a).await;

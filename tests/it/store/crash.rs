@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use backstop::secret::Secret;
 use backstop::store::{EventFilter, NewEvent, Store};
 
-use super::contract::{finish, t};
+use super::contract::{finish, t, HOLDER};
 use crate::harness;
 
 const URL_VAR: &str = "BACKSTOP_STORE_CHILD_URL";
@@ -49,15 +49,15 @@ async fn sigkill_child() {
         println!("committed drill {drill}");
         if i % 5 == 0 {
             let f = store
-                .begin_failover(VENTURE, "pg1", "pg2", false)
+                .begin_failover(VENTURE, "pg1", "pg2", false, HOLDER)
                 .await
                 .expect("begin");
             store
-                .advance_failover(f.id, f.epoch, "promoted", "ok")
+                .advance_failover(f.id, f.epoch, HOLDER, "promoted", "ok")
                 .await
                 .expect("advance");
             store
-                .finish_failover(f.id, "completed")
+                .finish_failover(f.id, HOLDER, "completed")
                 .await
                 .expect("finish");
             println!("committed failover {}", f.id);
@@ -186,7 +186,7 @@ async fn postgres_survives_sigkill() {
     // A failover the child had begun but not finished is resumable: still in flight, one only.
     if let Some(f) = store.in_flight_failover(VENTURE).await.expect("in flight") {
         store
-            .finish_failover(f.id, "aborted")
+            .finish_failover(f.id, HOLDER, "aborted")
             .await
             .expect("abort leftover");
     }

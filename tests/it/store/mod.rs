@@ -31,6 +31,7 @@ async fn sqlite_contract() {
     let b = Store::open(&url).await.expect("second connection");
     assert_eq!(a.backend_name(), "sqlite");
     contract::all(&a, &b).await;
+    contract::failover_holders(&a, &b, false).await;
     assert!(a
         .try_lead("x", "agent-a", std::time::Duration::from_secs(1))
         .await
@@ -52,6 +53,7 @@ async fn postgres_contract() {
     assert_eq!(a.backend_name(), "postgres");
     contract::all(&a, &b).await;
     contract::leadership(&a, &b).await;
+    contract::failover_holders(&a, &b, true).await;
 
     // A broken connection is replaced at the next call.
     pg.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'backstop' AND pid <> pg_backend_pid()")
@@ -75,7 +77,7 @@ async fn postgres_contract() {
             .schema_version()
             .await
             .expect("v"),
-        2
+        3
     );
     pg.exec("CREATE DATABASE newer").await.expect("create db");
     let newer = pg_url(&pg, "newer");
@@ -93,7 +95,7 @@ async fn postgres_contract() {
     let err = Store::open(&newer).await.expect_err("newer schema");
     assert_eq!(
         err.to_string(),
-        "the state store was written by a newer backstop (schema 42 > 2): upgrade backstop or \
+        "the state store was written by a newer backstop (schema 42 > 3): upgrade backstop or \
          point agent.state elsewhere"
     );
 }
@@ -118,7 +120,7 @@ async fn sqlite_migrations_and_open_errors() {
     let url = sqlite_url(dir.path());
     for _ in 0..2 {
         let store = Store::open(&url).await.expect("open");
-        assert_eq!(store.schema_version().await.expect("version"), 2);
+        assert_eq!(store.schema_version().await.expect("version"), 3);
     }
     let conn = rusqlite::Connection::open(dir.path().join("state.db")).expect("raw open");
     conn.execute("INSERT INTO schema_migrations VALUES (7, 0)", [])
@@ -126,7 +128,7 @@ async fn sqlite_migrations_and_open_errors() {
     drop(conn);
     let err = Store::open(&url).await.expect_err("newer");
     assert!(
-        matches!(err, StoreError::NewerSchema { found: 7, known: 2 }),
+        matches!(err, StoreError::NewerSchema { found: 7, known: 3 }),
         "{err}"
     );
     assert!(err
@@ -165,8 +167,8 @@ async fn sqlite_migrations_and_open_errors() {
     assert!(text.contains("the PostgreSQL state store"), "{text}");
 }
 
-/// A version-1 store (before `recoveries.rto_seconds`) is upgraded in place on open; its
-/// recoveries read back without an RTO.
+/// A version-1 store (before `recoveries.rto_seconds` and failover holders) is upgraded in place
+/// on open; its recoveries read back without an RTO, its failovers and steps without a holder.
 #[tokio::test]
 async fn sqlite_upgrade_adds_the_recovery_rto() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -175,7 +177,14 @@ async fn sqlite_upgrade_adds_the_recovery_rto() {
     let conn = rusqlite::Connection::open(dir.path().join("state.db")).expect("raw open");
     conn.execute_batch(
         "ALTER TABLE recoveries DROP COLUMN rto_seconds;
-         DELETE FROM schema_migrations WHERE version = 2;
+         ALTER TABLE failovers DROP COLUMN holder;
+         ALTER TABLE failover_steps DROP COLUMN holder;
+         DELETE FROM schema_migrations WHERE version IN (2, 3);
+         INSERT INTO failovers (venture, epoch, from_endpoint, to_endpoint, planned, state,
+                                started_at, updated_at)
+         VALUES ('old', 1, 'pg1', 'pg2', 0, 'fenced', 1767225600000000, 1767225600000000);
+         INSERT INTO failover_steps (failover_id, at, state, detail)
+         VALUES (last_insert_rowid(), 1767225600000000, 'started', 'v1');
          INSERT INTO recoveries (venture, requested_at, target_time, method, executed, outcome,
                                  detail)
          VALUES ('old', 1767225600000000, 1767222000000000, 'pgbackrest', 0, 'planned', 'v1');",
@@ -183,7 +192,30 @@ async fn sqlite_upgrade_adds_the_recovery_rto() {
     .expect("back to version 1");
     drop(conn);
     let store = Store::open(&url).await.expect("upgrade");
-    assert_eq!(store.schema_version().await.expect("version"), 2);
+    assert_eq!(store.schema_version().await.expect("version"), 3);
+    let old = store
+        .in_flight_failover("old")
+        .await
+        .expect("read")
+        .expect("in flight");
+    assert_eq!((old.holder.as_deref(), old.steps.len()), (None, 1));
+    assert_eq!(old.steps[0].holder, None);
+    // A holder-less failover is acted on only after an agent took it over.
+    let err = store
+        .advance_failover(old.id, old.epoch, "host:1:a:0", "promoting", "x")
+        .await
+        .expect_err("no holder");
+    assert!(err.to_string().contains("no holder recorded"), "{err}");
+    store
+        .take_over_failover(
+            old.id,
+            old.epoch,
+            "host:1:a:0",
+            std::time::Duration::ZERO,
+            "t",
+        )
+        .await
+        .expect("take over");
     let rows = store
         .recoveries("old", contract::t(-10), contract::t(10))
         .await
