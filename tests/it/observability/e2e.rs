@@ -123,25 +123,13 @@ async fn every_panel_has_data_on_a_real_prometheus_and_broken_archiving_pages() 
     );
     let panels_done = began.elapsed();
 
-    // Every backstop_ metric a panel or a rule uses is in the agent's real /metrics.
-    let rules = prom.rules().await;
-    assert!(!rules.is_empty(), "Prometheus loaded no rules:\n{}", prom.log());
-    let exposed = sample_names(&world.metrics().await);
-    let missing: BTreeSet<String> = used_metrics(&dashboards)
-        .into_iter()
-        .chain(rule_metrics(&rules))
-        .filter(|m| m.starts_with("backstop_") && !exposed.contains(m))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "used by panels or rules but not in the agent's /metrics: {missing:?}"
-    );
-
     // Healthy archiving does not page; broken archiving does.
     let before = archiving_alerts(&prom.alerts().await);
     assert!(before.is_empty(), "archiving alerts before the break: {before:?}");
     world.break_archiving().await;
     let broke = Instant::now();
+    // A failed backup too: the metrics of failures are absent until one happened.
+    world.fail_a_backup();
     let fired = loop {
         let active = archiving_alerts(&prom.alerts().await);
         if let Some((name, _)) = active.iter().find(|(_, state)| state == "firing") {
@@ -154,6 +142,28 @@ async fn every_panel_has_data_on_a_real_prometheus_and_broken_archiving_pages() 
         tokio::time::sleep(Duration::from_secs(1)).await;
     };
     let fired_after = broke.elapsed();
+
+    // Every backstop_ metric a panel or a rule uses is in the agent's real /metrics (the
+    // failure timestamps too, now that archiving and a backup failed).
+    world
+        .wait_for_metric(
+            "backstop_backup_last_failure_timestamp_seconds",
+            "acme",
+            Duration::from_secs(30),
+        )
+        .await;
+    let rules = prom.rules().await;
+    assert!(!rules.is_empty(), "Prometheus loaded no rules:\n{}", prom.log());
+    let exposed = sample_names(&world.metrics().await);
+    let missing: BTreeSet<String> = used_metrics(&dashboards)
+        .into_iter()
+        .chain(rule_metrics(&rules))
+        .filter(|m| m.starts_with("backstop_") && !exposed.contains(m))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "used by panels or rules but not in the agent's /metrics: {missing:?}"
+    );
 
     let still_empty = without_data(&prom, later, Duration::from_secs(10)).await;
     assert!(

@@ -151,6 +151,20 @@ impl World {
         assert_eq!(outcome.outcome, "passed", "drill: {outcome:#?}");
     }
 
+    /// Runs a pgBackRest backup of `acme` that fails (pointed at a closed port), so its
+    /// `ERROR` lines reach the backup log the agent reads.
+    pub fn fail_a_backup(&self) {
+        let out = tokio::task::block_in_place(|| {
+            self.acme
+                .run(&["backup", "--type=incr", "--pg1-port=1", "--db-timeout=5"])
+        });
+        assert!(
+            !out.status.success(),
+            "a backup against a closed port succeeded: {}",
+            crate::harness::pgbackrest::text(&out)
+        );
+    }
+
     /// Breaks WAL archiving on `acme`: `archive_command = 'false'`, reloaded, then WAL written
     /// and switched, so a segment waits and every attempt fails.
     pub async fn break_archiving(&self) {
