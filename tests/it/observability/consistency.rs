@@ -37,7 +37,11 @@ async fn rules_and_panels_use_documented_metrics_and_defined_recording_rules() {
     );
     let prom = Prometheus::start(None, None).await;
     let rules = prom.rules().await;
-    assert!(!rules.is_empty(), "Prometheus loaded no rules:\n{}", prom.log());
+    assert!(
+        !rules.is_empty(),
+        "Prometheus loaded no rules:\n{}",
+        prom.log()
+    );
     let docs = documented(&metrics_doc());
     let used = rule_metrics(&rules);
     let undocumented: Vec<&String> = used

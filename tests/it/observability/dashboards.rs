@@ -73,13 +73,17 @@ pub fn queries(file: &str, dashboard: &Value) -> Vec<Query> {
     panels(dashboard)
         .into_iter()
         .flat_map(|p| {
-            p["targets"].as_array().into_iter().flatten().map(move |t| Query {
-                dashboard: file.to_owned(),
-                panel_id: p["id"].as_u64().unwrap_or(0),
-                panel: p["title"].as_str().unwrap_or("").to_owned(),
-                ref_id: t["refId"].as_str().unwrap_or("").to_owned(),
-                expr: t["expr"].as_str().unwrap_or("").to_owned(),
-            })
+            p["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |t| Query {
+                    dashboard: file.to_owned(),
+                    panel_id: p["id"].as_u64().unwrap_or(0),
+                    panel: p["title"].as_str().unwrap_or("").to_owned(),
+                    ref_id: t["refId"].as_str().unwrap_or("").to_owned(),
+                    expr: t["expr"].as_str().unwrap_or("").to_owned(),
+                })
         })
         .collect()
 }
@@ -98,7 +102,10 @@ pub fn problems(file: &str, d: &Value) -> Vec<String> {
             out.push(format!("{file}: no {key}"));
         }
     }
-    let vars = d["templating"]["list"].as_array().cloned().unwrap_or_default();
+    let vars = d["templating"]["list"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let var = |name: &str| vars.iter().find(|v| v["name"] == name);
     match var("datasource") {
         Some(v) if v["type"] == "datasource" && v["query"] == "prometheus" => {}
@@ -173,8 +180,9 @@ pub fn substitute(expr: &str, ventures: &[&str]) -> String {
     ];
     // Longest first, so `$__interval` never eats the start of `$__interval_ms`.
     vars.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
-    vars.iter()
-        .fold(expr.to_owned(), |acc, (name, value)| acc.replace(name, value))
+    vars.iter().fold(expr.to_owned(), |acc, (name, value)| {
+        acc.replace(name, value)
+    })
 }
 
 /// The `backstop_…`/`backstop:…` names all panels use.
@@ -196,7 +204,11 @@ pub fn metrics_doc() -> String {
 fn dashboards_are_grafana_10_json_with_both_variables_unique_ids_and_documented_metrics() {
     let dashboards = load_all();
     let names: Vec<&str> = dashboards.iter().map(|(n, _)| n.as_str()).collect();
-    for expected in ["agent.json", "recovery-readiness.json", "venture-detail.json"] {
+    for expected in [
+        "agent.json",
+        "recovery-readiness.json",
+        "venture-detail.json",
+    ] {
         assert!(names.contains(&expected), "{expected} missing: {names:?}");
     }
     let problems: Vec<String> = dashboards

@@ -37,7 +37,11 @@ const ALERT_LIMIT: Duration = Duration::from_secs(120);
 
 /// Runs each query until it returns data or `limit` passes; returns the queries still empty
 /// and their last answer. A query Prometheus rejects fails the test at once.
-async fn without_data(prom: &Prometheus, todo: Vec<Query>, limit: Duration) -> Vec<(Query, String)> {
+async fn without_data(
+    prom: &Prometheus,
+    todo: Vec<Query>,
+    limit: Duration,
+) -> Vec<(Query, String)> {
     let start = Instant::now();
     let mut todo: Vec<(Query, String)> = todo.into_iter().map(|q| (q, String::new())).collect();
     loop {
@@ -125,7 +129,10 @@ async fn every_panel_has_data_on_a_real_prometheus_and_broken_archiving_pages() 
 
     // Healthy archiving does not page; broken archiving does.
     let before = archiving_alerts(&prom.alerts().await);
-    assert!(before.is_empty(), "archiving alerts before the break: {before:?}");
+    assert!(
+        before.is_empty(),
+        "archiving alerts before the break: {before:?}"
+    );
     world.break_archiving().await;
     let broke = Instant::now();
     // A failed backup too: the metrics of failures are absent until one happened.
@@ -153,23 +160,41 @@ async fn every_panel_has_data_on_a_real_prometheus_and_broken_archiving_pages() 
         )
         .await;
     let rules = prom.rules().await;
-    assert!(!rules.is_empty(), "Prometheus loaded no rules:\n{}", prom.log());
-    let exposed = sample_names(&world.metrics().await);
-    let missing: BTreeSet<String> = used_metrics(&dashboards)
+    assert!(
+        !rules.is_empty(),
+        "Prometheus loaded no rules:\n{}",
+        prom.log()
+    );
+    let used: BTreeSet<String> = used_metrics(&dashboards)
         .into_iter()
         .chain(rule_metrics(&rules))
-        .filter(|m| m.starts_with("backstop_") && !exposed.contains(m))
+        .filter(|m| m.starts_with("backstop_"))
         .collect();
+    // Several scrapes: a value can be momentarily unknown (replay_lag is NULL while the standby
+    // has nothing to replay), and unknown is absent.
+    let mut exposed = BTreeSet::new();
+    let scraping = Instant::now();
+    let missing = loop {
+        exposed.extend(sample_names(&world.metrics().await));
+        let missing: Vec<&String> = used.iter().filter(|m| !exposed.contains(*m)).collect();
+        if missing.is_empty() || scraping.elapsed() > Duration::from_secs(15) {
+            break missing;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     assert!(
         missing.is_empty(),
-        "used by panels or rules but not in the agent's /metrics: {missing:?}"
+        "used by panels or rules but not in the agent's /metrics within 15 s: {missing:?}"
     );
 
     let still_empty = without_data(&prom, later, Duration::from_secs(10)).await;
     assert!(
         still_empty.is_empty(),
         "listed panels still without data while {fired} fires: {:?}",
-        still_empty.iter().map(|(q, why)| format!("{}: {why}", q.name())).collect::<Vec<_>>()
+        still_empty
+            .iter()
+            .map(|(q, why)| format!("{}: {why}", q.name()))
+            .collect::<Vec<_>>()
     );
     eprintln!(
         "observability e2e: world + Prometheus up {started:?}, drilled {drilled:?}, {} panel \

@@ -109,7 +109,10 @@ impl Prometheus {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
         let child = tokio::process::Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={addr}"))
             .arg("--log.level=warn")
             .stdout(Stdio::null())
@@ -132,7 +135,11 @@ impl Prometheus {
             if let Ok(Some(status)) = prom.child.try_wait() {
                 panic!("prometheus exited with {status}:\n{}", prom.log());
             }
-            if prom.get("/-/ready").await.is_ok_and(|(status, _)| status == 200) {
+            if prom
+                .get("/-/ready")
+                .await
+                .is_ok_and(|(status, _)| status == 200)
+            {
                 return prom;
             }
             assert!(
@@ -152,7 +159,12 @@ impl Prometheus {
     /// GET `path`: status and body.
     async fn get(&self, path: &str) -> Result<(u16, String), String> {
         let url = format!("http://{}{path}", self.addr);
-        let r = self.http.get(&url).send().await.map_err(|e| e.to_string())?;
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         let status = r.status().as_u16();
         Ok((status, r.text().await.map_err(|e| e.to_string())?))
     }

@@ -86,7 +86,10 @@ pub fn sample_names(body: &str) -> BTreeSet<String> {
 fn names_skip_strings_and_keep_recording_rules() {
     let expr = r#"sum by (kind) (rate(backstop_errors_total{venture=~"backstop_x|y", job='backstop'}[5m])) / on (venture) backstop:recoverable:bool"#;
     let names: Vec<String> = metric_names(expr).into_iter().collect();
-    assert_eq!(names, ["backstop:recoverable:bool", "backstop_errors_total"]);
+    assert_eq!(
+        names,
+        ["backstop:recoverable:bool", "backstop_errors_total"]
+    );
     assert!(metric_names(r#"up{job="backstop"}"#).is_empty());
 }
 

@@ -45,9 +45,11 @@ pub struct World {
 
 /// The agent's configuration for the three ventures.
 fn toml(root: &std::path::Path, pair: &Pair, acme: &Stanza, api_url: &str) -> String {
-    let pgbackrest = acme
-        .venture_toml("acme", "2s", "5s")
-        .replacen("name = \"acme\"\n", &format!("name = \"acme\"\n{OBJECTIVES}retention = {{ last = 1 }}\n"), 1);
+    let pgbackrest = acme.venture_toml("acme", "2s", "5s").replacen(
+        "name = \"acme\"\n",
+        &format!("name = \"acme\"\n{OBJECTIVES}retention = {{ last = 1 }}\n"),
+        1,
+    );
     format!(
         "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"sqlite:{root}/state.db\"\nscratch_dir = \"{root}/scratch\"\n\
          poll_interval = \"1s\"\nsize_interval = \"5s\"\n\n\
@@ -144,7 +146,27 @@ impl World {
     }
 
     /// Runs one DR drill of `acme` to the latest point inside the agent; asserts it passed.
+    /// First waits until the agent's heartbeat has written a row and that WAL is archived
+    /// (the drill measures RPO from the newest restored heartbeat).
     pub async fn drill(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let client = self.acme.cluster.client().await.expect("connect");
+            let fresh = client
+                .query_one(
+                    "SELECT coalesce((SELECT now() - max(at) < interval '3 s' FROM backstop.heartbeat), false)",
+                    &[],
+                )
+                .await
+                .map(|r| r.get::<_, bool>(0))
+                .unwrap_or(false);
+            if fresh {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the heartbeat wrote no row");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.acme.archive_now().await;
         let outcome = run_drill(&self.agent.drills, "acme", TargetRequest::Latest)
             .await
             .expect("the drill runs");
