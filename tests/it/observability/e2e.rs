@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::consistency::rule_metrics;
 use super::dashboards::{load_all, queries, substitute, used_metrics, Query};
-use super::prometheus::Prometheus;
+use super::prometheus::{encode, Prometheus};
 use super::promql::sample_names;
 use super::setup::{self, VENTURES};
 
@@ -60,6 +60,37 @@ async fn without_data(
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
+}
+
+/// The series of `panel`'s first query (variables substituted) as (labels, value).
+async fn panel_values(prom: &Prometheus, all: &[Query], panel: &str) -> Vec<(Value, f64)> {
+    let q = all
+        .iter()
+        .find(|q| q.panel == panel)
+        .unwrap_or_else(|| panic!("no panel {panel}"));
+    let series = prom
+        .query(&substitute(&q.expr, &VENTURES))
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", q.name()));
+    series
+        .into_iter()
+        .map(|s| {
+            let v = s["value"][1].as_str().and_then(|v| v.parse().ok());
+            (s["metric"].clone(), v.unwrap_or(f64::NAN))
+        })
+        .collect()
+}
+
+/// The value `panel` shows for `venture` (its only series with that label).
+async fn venture_value(prom: &Prometheus, all: &[Query], panel: &str, venture: &str) -> f64 {
+    let values = panel_values(prom, all, panel).await;
+    let mine: Vec<f64> = values
+        .iter()
+        .filter(|(m, _)| m["venture"] == venture)
+        .map(|(_, v)| *v)
+        .collect();
+    assert_eq!(mine.len(), 1, "{panel} for {venture}: {values:?}");
+    mine[0]
 }
 
 /// Active alerts about WAL archiving of `acme`, as (name, state).
@@ -127,6 +158,63 @@ async fn every_panel_has_data_on_a_real_prometheus_and_broken_archiving_pages() 
     );
     let panels_done = began.elapsed();
 
+    // Each dashboard's venture variable lists the three ventures.
+    for (file, d) in &dashboards {
+        let vars = d["templating"]["list"].as_array().expect("variables");
+        let definition = vars
+            .iter()
+            .find(|v| v["name"] == "venture")
+            .and_then(|v| v["definition"].as_str())
+            .expect("venture variable");
+        let metric = definition
+            .strip_prefix("label_values(")
+            .and_then(|r| r.strip_suffix(", venture)"))
+            .unwrap_or_else(|| panic!("{file}: unexpected variable query {definition}"));
+        let values = prom
+            .api(&format!(
+                "/api/v1/label/venture/values?match[]={}",
+                encode(metric)
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {definition}: {e}"));
+        assert_eq!(values, serde_json::json!(VENTURES), "{file}: {definition}");
+    }
+
+    // The panels say what the world is: the drill passed; acme is recoverable, shop is not
+    // (its newest backup is an hour old, backup_max_age is 10 minutes); ha's roles and probes.
+    assert_eq!(venture_value(&prom, &all, "Last drill", "acme").await, 1.0);
+    assert_eq!(
+        venture_value(&prom, &all, "Recoverable now", "acme").await,
+        1.0
+    );
+    assert_eq!(
+        venture_value(&prom, &all, "Recoverable now", "shop").await,
+        0.0
+    );
+    let roles: BTreeSet<(String, String, String)> = panel_values(&prom, &all, "Endpoint roles")
+        .await
+        .iter()
+        .map(|(m, _)| {
+            let l = |k: &str| m[k].as_str().unwrap_or("").to_owned();
+            (l("venture"), l("endpoint"), l("role"))
+        })
+        .collect();
+    for (v, e, r) in [
+        ("ha", "pg1", "primary"),
+        ("ha", "pg2", "standby"),
+        ("acme", "pg1", "primary"),
+    ] {
+        assert!(
+            roles.contains(&(v.into(), e.into(), r.into())),
+            "{v}/{e} is not {r}: {roles:?}"
+        );
+    }
+    let probes = panel_values(&prom, &all, "Probe").await;
+    assert!(
+        probes.len() == 3 && probes.iter().all(|(_, v)| *v == 1.0),
+        "every endpoint's probe is up: {probes:?}"
+    );
+
     // Healthy archiving does not page; broken archiving does.
     let before = archiving_alerts(&prom.alerts().await);
     assert!(
@@ -185,6 +273,23 @@ async fn every_panel_has_data_on_a_real_prometheus_and_broken_archiving_pages() 
     assert!(
         missing.is_empty(),
         "used by panels or rules but not in the agent's /metrics within 15 s: {missing:?}"
+    );
+
+    // The SLI follows, and the firing-alerts table names the page.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while venture_value(&prom, &all, "Recoverable now", "acme").await != 0.0 {
+        assert!(
+            Instant::now() < deadline,
+            "acme still recoverable with archiving broken"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let firing = panel_values(&prom, &all, "Firing backstop alerts").await;
+    assert!(
+        firing
+            .iter()
+            .any(|(m, _)| m["alertname"] == fired.as_str() && m["venture"] == "acme"),
+        "{fired} not in the firing-alerts panel: {firing:?}"
     );
 
     let still_empty = without_data(&prom, later, Duration::from_secs(10)).await;
