@@ -31,9 +31,7 @@ const OBJECTIVES: &str =
 
 /// Everything the test watches; dropping it stops the clusters and the fake.
 pub struct World {
-    /// Held so that the directories, the clusters and the fake live as long as the world.
-    #[allow(dead_code)]
-    pub root: tempfile::TempDir,
+    /// Held so that the clusters and the fake live as long as the world.
     #[allow(dead_code)]
     pub pair: Pair,
     pub acme: Stanza,
@@ -41,6 +39,10 @@ pub struct World {
     pub supabase: FakeSupabase,
     pub config: Config,
     pub agent: RunningAgent,
+    /// The temp root, declared last so that it is removed after the clusters in it stopped
+    /// (fields drop in declaration order).
+    #[allow(dead_code)]
+    pub root: tempfile::TempDir,
 }
 
 /// The agent's configuration for the three ventures.
