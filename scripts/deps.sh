@@ -13,6 +13,7 @@ pg_server || missing+=(postgresql)
 have_bin pgbackrest || missing+=(pgbackrest)
 if [ "$want" = test ]; then
   have_bin promtool || missing+=(prometheus)
+  have_bin amtool || missing+=(prometheus-alertmanager)
   { have_bin haproxy || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
 fi
 

@@ -2,6 +2,7 @@
 //! (DESIGN.md §12). Run with `cargo test --test it`.
 
 mod agent;
+mod alerting;
 mod api;
 mod cli;
 mod collector;
