@@ -12,6 +12,7 @@ mod ha;
 mod harness;
 mod leader;
 mod notify;
+mod observability;
 mod pgbackrest;
 mod retention;
 mod runbooks;
