@@ -158,8 +158,7 @@ pub async fn size_sample_task(
     state: SharedState,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut written: HashMap<String, (chrono::NaiveDate, i64, std::time::Instant)> =
-        HashMap::new();
+    let mut written: HashMap<String, (chrono::NaiveDate, i64, std::time::Instant)> = HashMap::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(SIZE_SAMPLE_CHECK) => {}
@@ -215,7 +214,12 @@ mod tests {
         let last = (day, 5, now);
         assert!(!sample_due(Some(&last), day, 5, now));
         assert!(sample_due(Some(&last), day, 6, now));
-        assert!(sample_due(Some(&last), day.succ_opt().expect("next"), 5, now));
+        assert!(sample_due(
+            Some(&last),
+            day.succ_opt().expect("next"),
+            5,
+            now
+        ));
         assert!(sample_due(Some(&last), day, 5, now + SIZE_SAMPLE_EVERY));
     }
 

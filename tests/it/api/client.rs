@@ -17,8 +17,7 @@ pub struct Answer {
 impl Answer {
     /// The body as JSON (panics with the body when it is not).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 }
 
@@ -49,7 +48,9 @@ impl Client {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Answer {
-        let mut req = self.http.request(method, format!("http://{}{path}", self.addr));
+        let mut req = self
+            .http
+            .request(method, format!("http://{}{path}", self.addr));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -90,7 +91,11 @@ impl Client {
     /// Panics naming the answer when any body received contains one of `secrets`.
     pub fn assert_no_secret(&self, secrets: &[&str]) {
         let seen = self.seen();
-        assert!(seen.len() > 10, "too few answers to mean anything: {}", seen.len());
+        assert!(
+            seen.len() > 10,
+            "too few answers to mean anything: {}",
+            seen.len()
+        );
         for body in &seen {
             for s in secrets {
                 assert!(!body.contains(s), "a secret is in the answer of {body}");

@@ -43,7 +43,10 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
         .expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
     let c = Client::new(agent.addr);
-    assert_eq!(metric(&c, "backstop_rpo_objective_seconds").await, Some(900.0));
+    assert_eq!(
+        metric(&c, "backstop_rpo_objective_seconds").await,
+        Some(900.0)
+    );
 
     // No token, a wrong token: 401 with nothing but "unauthorized"; nothing changed.
     let body = r#"{"rpo":"30s"}"#;
@@ -52,18 +55,35 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
         assert_eq!(a.status, 401, "{token:?}: {}", a.body);
         assert_eq!(a.json(), serde_json::json!({"error": "unauthorized"}));
     }
-    let a = c.send(Method::DELETE, PATH, Some("wrong-token"), None).await;
+    let a = c
+        .send(Method::DELETE, PATH, Some("wrong-token"), None)
+        .await;
     assert_eq!(a.status, 401);
-    assert_eq!(metric(&c, "backstop_rpo_objective_seconds").await, Some(900.0));
+    assert_eq!(
+        metric(&c, "backstop_rpo_objective_seconds").await,
+        Some(900.0)
+    );
 
     // Validation names the field.
     let a = c
         .send(Method::PUT, PATH, Some(ADMIN), Some(r#"{"rpo":"soon"}"#))
         .await;
     assert_eq!(a.status, 400, "{}", a.body);
-    assert!(a.json()["error"].as_str().expect("error").starts_with("rpo:"), "{}", a.body);
+    assert!(
+        a.json()["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("rpo:"),
+        "{}",
+        a.body
+    );
     let a = c
-        .send(Method::PUT, "/api/v1/ventures/nope/objectives", Some(ADMIN), Some(body))
+        .send(
+            Method::PUT,
+            "/api/v1/ventures/nope/objectives",
+            Some(ADMIN),
+            Some(body),
+        )
         .await;
     assert_eq!(a.status, 404, "{}", a.body);
 
@@ -81,18 +101,33 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
     assert_eq!(view["in_force"]["rpo"], "30s");
     assert_eq!(view["in_force"]["backup_max_age_seconds"], 7200);
     assert_eq!(view["configured"]["rpo"], "15m");
-    assert_eq!(view["overridden"], serde_json::json!(["rpo", "backup_max_age"]));
+    assert_eq!(
+        view["overridden"],
+        serde_json::json!(["rpo", "backup_max_age"])
+    );
     assert_eq!(view["override"]["set_by"], "api:admin");
-    assert_eq!(metric(&c, "backstop_rpo_objective_seconds").await, Some(30.0));
+    assert_eq!(
+        metric(&c, "backstop_rpo_objective_seconds").await,
+        Some(30.0)
+    );
     assert_eq!(
         metric(&c, "backstop_backup_max_age_objective_seconds").await,
         Some(7200.0)
     );
-    assert_eq!(metric(&c, "backstop_rto_objective_seconds").await, Some(14400.0));
+    assert_eq!(
+        metric(&c, "backstop_rto_objective_seconds").await,
+        Some(14400.0)
+    );
     let detail = c.get("/api/v1/ventures/acme", 200).await;
-    assert_eq!(detail["objectives"]["rpo_seconds"], 30, "views use the objectives in force");
+    assert_eq!(
+        detail["objectives"]["rpo_seconds"], 30,
+        "views use the objectives in force"
+    );
     // The PITR view's exposure is judged against the RPO in force.
-    assert_eq!(c.get("/api/v1/ventures/acme/pitr", 200).await["rpo_seconds"], 30);
+    assert_eq!(
+        c.get("/api/v1/ventures/acme/pitr", 200).await["rpo_seconds"],
+        30
+    );
 
     // Audited: who, when, old → new.
     let events = c.get("/api/v1/ventures/acme/events", 200).await;
@@ -105,12 +140,20 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
         .clone();
     assert_eq!(set["actor"], "api:admin");
     let msg = set["message"].as_str().expect("message");
-    assert!(msg.contains("rpo config → 30s") && msg.contains("backup_max_age config → 7200s"), "{msg}");
+    assert!(
+        msg.contains("rpo config → 30s") && msg.contains("backup_max_age config → 7200s"),
+        "{msg}"
+    );
     assert!(set["at"].is_string());
 
     // A second change merges; null returns one field to the configuration.
     let a = c
-        .send(Method::PUT, PATH, Some(ADMIN), Some(r#"{"backup_max_age":null,"rto":"1h"}"#))
+        .send(
+            Method::PUT,
+            PATH,
+            Some(ADMIN),
+            Some(r#"{"backup_max_age":null,"rto":"1h"}"#),
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.json()["overridden"], serde_json::json!(["rpo", "rto"]));
@@ -121,9 +164,9 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
     let events = c.get("/api/v1/ventures/acme/events", 200).await;
     let newest = &events["events"][0];
     assert!(
-        newest["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("rto config → 3600s") && m.contains("backup_max_age 7200s → config")),
+        newest["message"].as_str().is_some_and(
+            |m| m.contains("rto config → 3600s") && m.contains("backup_max_age 7200s → config")
+        ),
         "{newest:#}"
     );
 
@@ -131,8 +174,14 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
     agent.shutdown().await.expect("shutdown");
     let agent = backstop::agent::start(&cfg).await.expect("agent restarts");
     let c2 = Client::new(agent.addr);
-    assert_eq!(metric(&c2, "backstop_rpo_objective_seconds").await, Some(30.0));
-    assert_eq!(metric(&c2, "backstop_rto_objective_seconds").await, Some(3600.0));
+    assert_eq!(
+        metric(&c2, "backstop_rpo_objective_seconds").await,
+        Some(30.0)
+    );
+    assert_eq!(
+        metric(&c2, "backstop_rto_objective_seconds").await,
+        Some(3600.0)
+    );
     assert_eq!(c2.get(PATH, 200).await["in_force"]["rpo"], "30s");
 
     // DELETE: back to the configuration, audited.
@@ -141,14 +190,22 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
     let view = a.json();
     assert_eq!(view["override"], serde_json::Value::Null);
     assert_eq!(view["in_force"], view["configured"]);
-    assert_eq!(metric(&c2, "backstop_rpo_objective_seconds").await, Some(900.0));
-    assert_eq!(metric(&c2, "backstop_rto_objective_seconds").await, Some(14400.0));
+    assert_eq!(
+        metric(&c2, "backstop_rpo_objective_seconds").await,
+        Some(900.0)
+    );
+    assert_eq!(
+        metric(&c2, "backstop_rto_objective_seconds").await,
+        Some(14400.0)
+    );
     let events = c2.get("/api/v1/ventures/acme/events", 200).await;
     let cleared = &events["events"][0];
     assert_eq!(cleared["kind"], "objective_override_cleared");
     assert_eq!(cleared["actor"], "api:admin");
     assert!(
-        cleared["message"].as_str().is_some_and(|m| m.contains("rpo 30s → config")),
+        cleared["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("rpo 30s → config")),
         "{cleared:#}"
     );
 
@@ -167,10 +224,17 @@ async fn objectives_change_at_once_are_audited_survive_a_restart_and_are_guarded
     }
     let (i, a) = limited.expect("429 within the limit");
     assert_eq!(i, 9, "nine more writes pass the limiter after the DELETE");
-    assert!(a.retry_after.as_deref().and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r >= 1));
+    assert!(a
+        .retry_after
+        .as_deref()
+        .and_then(|r| r.parse::<u64>().ok())
+        .is_some_and(|r| r >= 1));
     let a = c2.send(Method::PUT, PATH, Some(ADMIN), Some(body)).await;
     assert_eq!(a.status, 429, "{}", a.body);
-    assert_eq!(metric(&c2, "backstop_rpo_objective_seconds").await, Some(900.0));
+    assert_eq!(
+        metric(&c2, "backstop_rpo_objective_seconds").await,
+        Some(900.0)
+    );
 
     c.assert_no_secret(&[ADMIN]);
     c2.assert_no_secret(&[ADMIN]);

@@ -3,7 +3,8 @@
 //! example inputs and the admin token, answers without a server error (no 5xx). The venture
 //! parameter is narrowed to the configured ventures plus an unknown one, so the generated
 //! requests reach real handlers: a pgBackRest venture (its `pgbackrest` a fake that lists no
-//! backups and fails restores) and a Supabase project on the fake Management API.
+//! backups and fails restores) and a Supabase project on the fake Management API. Excluded:
+//! `…/primary`, whose documented answer without a primary is 503.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,6 +32,11 @@ fn st() -> PathBuf {
     st
 }
 
+/// One worker: with two, Python 3.11's `ast.parse` (which hypothesis calls to describe
+/// schemathesis's filters) runs in two threads at once and its per-interpreter depth counter
+/// breaks ("AST constructor recursion depth mismatch", CPython gh-106905).
+const WORKERS: &str = "1";
+
 /// Narrows every `venture` path parameter to `names`.
 fn narrow(doc: &mut Value, names: &[&str]) {
     let Some(paths) = doc["paths"].as_object_mut() else {
@@ -38,7 +44,8 @@ fn narrow(doc: &mut Value, names: &[&str]) {
     };
     for item in paths.values_mut() {
         for op in item.as_object_mut().expect("operations").values_mut() {
-            for p in op["parameters"].as_array_mut().into_iter().flatten() {
+            let params = op.get_mut("parameters").and_then(Value::as_array_mut);
+            for p in params.into_iter().flatten() {
                 if p["name"] == "venture" {
                     p["schema"] = serde_json::json!({"type": "string", "enum": names});
                 }
@@ -79,8 +86,8 @@ async fn schemathesis_finds_no_server_error() {
         ("S_SB_TOKEN".to_owned(), SB_TOKEN.to_owned()),
     ]
     .into();
-    let cfg = config::load_str(&toml, "st.toml", &|k: &str| env.get(k).cloned())
-        .expect("config loads");
+    let cfg =
+        config::load_str(&toml, "st.toml", &|k: &str| env.get(k).cloned()).expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
     let c = Client::new(agent.addr);
     let mut doc = c.get("/api/v1/openapi.json", 200).await;
@@ -94,10 +101,26 @@ async fn schemathesis_finds_no_server_error() {
         .arg(&schema)
         .args(["--url", &format!("http://{}", agent.addr)])
         .args(["--checks", "not_a_server_error"])
-        .args(["--max-examples", "8", "--seed", "20261127", "--workers", "2"])
+        .args([
+            "--max-examples",
+            "8",
+            "--seed",
+            "20261127",
+            "--workers",
+            WORKERS,
+        ])
         .args(["--phases", "examples,coverage,fuzzing"])
-        .args(["--request-timeout", "15", "--generation-database", "none", "--no-color"])
+        .args([
+            "--request-timeout",
+            "15",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ])
         .args(["-H", &format!("Authorization: Bearer {ADMIN}")])
+        // `…/primary` answers 503 by design when a venture has no primary (for clients that
+        // treat it like a load-balancer check); these ventures have no endpoints at all.
+        .args(["--exclude-path", "/api/v1/ventures/{venture}/primary"])
         .current_dir(root.path())
         .kill_on_drop(true)
         .output();
@@ -110,9 +133,28 @@ async fn schemathesis_finds_no_server_error() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "schemathesis found problems:\n{text}");
-    assert!(text.contains("not_a_server_error"), "{text}");
+    assert!(
+        out.status.success(),
+        "schemathesis found problems ({:?}):\n{text}",
+        out.status
+    );
+    // "450 generated, 450 passed": every generated case ran and passed.
+    let counts = text
+        .lines()
+        .find(|l| l.contains(" generated, "))
+        .unwrap_or_else(|| panic!("no test-case summary:\n{text}"));
+    let numbers: Vec<u64> = counts
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        numbers.len() == 2 && numbers[0] == numbers[1] && numbers[0] >= 100,
+        "{counts}"
+    );
     let elapsed = started.elapsed();
-    eprintln!("schemathesis: {elapsed:?}\n{}", text.lines().rev().take(12).collect::<Vec<_>>().join("\n"));
+    eprintln!(
+        "schemathesis: {elapsed:?}\n{}",
+        text.lines().rev().take(12).collect::<Vec<_>>().join("\n")
+    );
     agent.shutdown().await.expect("shutdown");
 }

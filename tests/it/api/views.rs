@@ -78,7 +78,9 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
         // Whole seconds between segments, so the gap has a length in time.
         tokio::time::sleep(Duration::from_millis(1100)).await;
         st.cluster
-            .exec(&format!("CREATE TABLE IF NOT EXISTS w{i} (id int); INSERT INTO w{i} VALUES (1);"))
+            .exec(&format!(
+                "CREATE TABLE IF NOT EXISTS w{i} (id int); INSERT INTO w{i} VALUES (1);"
+            ))
             .await
             .expect("write");
         st.archive_now().await;
@@ -98,7 +100,10 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
         .into_iter()
         .filter(|(n, _)| *n > full_end && *n < incr_start)
         .collect();
-    assert!(between.len() >= 2, "{between:?} ({full_end} .. {incr_start})");
+    assert!(
+        between.len() >= 2,
+        "{between:?} ({full_end} .. {incr_start})"
+    );
     let (removed, file) = between[between.len() / 2].clone();
     std::fs::remove_file(&file).expect("remove a segment");
 
@@ -133,16 +138,21 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
     let cfg = config::load_str(&toml, "views.toml", &|k: &str| env.get(k).cloned())
         .expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
-    wait_until(&agent.state, Duration::from_secs(30), "both sources polled", |s| {
-        let snap = s.load();
-        let pieces = |name: &str| {
-            snap.venture(name)
-                .and_then(|v| v.source.as_ref())
-                .and_then(|src| src.window.as_ref())
-                .map(|w| w.pieces.len())
-        };
-        pieces("shop-pg") == Some(2) && pieces("shop-sb") == Some(1)
-    })
+    wait_until(
+        &agent.state,
+        Duration::from_secs(30),
+        "both sources polled",
+        |s| {
+            let snap = s.load();
+            let pieces = |name: &str| {
+                snap.venture(name)
+                    .and_then(|v| v.source.as_ref())
+                    .and_then(|src| src.window.as_ref())
+                    .map(|w| w.pieces.len())
+            };
+            pieces("shop-pg") == Some(2) && pieces("shop-sb") == Some(1)
+        },
+    )
     .await;
     let c = Client::new(agent.addr);
 
@@ -224,14 +234,32 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
     assert_eq!(first["backup"]["label"], full_label.as_str());
     let gap = c.get(&rp(at(p0e + (p1s - p0e) / 2)), 200).await;
     assert_eq!(gap["recoverable"], false, "{gap:#}");
-    assert!(gap["reason"].as_str().expect("reason").contains("gap"), "{gap:#}");
-    assert_eq!((&gap["backup"], &gap["command"], &gap["wal_range"]), (&Value::Null, &Value::Null, &Value::Null));
+    assert!(
+        gap["reason"].as_str().expect("reason").contains("gap"),
+        "{gap:#}"
+    );
+    assert_eq!(
+        (&gap["backup"], &gap["command"], &gap["wal_range"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
     let before = c.get(&rp(at(p0s - TimeDelta::hours(1))), 200).await;
     assert_eq!(before["recoverable"], false);
-    assert!(before["reason"].as_str().expect("reason").contains("before the recovery window"), "{before:#}");
+    assert!(
+        before["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("before the recovery window"),
+        "{before:#}"
+    );
     let after = c.get(&rp(at(Utc::now() + TimeDelta::hours(1))), 200).await;
     assert_eq!(after["recoverable"], false);
-    assert!(after["reason"].as_str().expect("reason").contains("after the recovery window"), "{after:#}");
+    assert!(
+        after["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("after the recovery window"),
+        "{after:#}"
+    );
     let relative = c.get(&rp("-1m".to_owned()), 200).await;
     assert!(relative["reason"].is_string());
     for bad in ["yesterday", "2026-13-01T00:00:00Z", ""] {
@@ -239,7 +267,10 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
         assert!(e["error"].as_str().expect("error").contains("at"), "{e:#}");
     }
     let e = c.get("/api/v1/ventures/shop-pg/recovery-points", 400).await;
-    assert!(e["error"].as_str().expect("error").contains("missing query parameter at"));
+    assert!(e["error"]
+        .as_str()
+        .expect("error")
+        .contains("missing query parameter at"));
 
     // Supabase: its window, and restore-pitr as the command.
     let sp = c.get("/api/v1/ventures/shop-sb/pitr", 200).await;
@@ -248,7 +279,10 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
     let sb = |t: String| format!("/api/v1/ventures/shop-sb/recovery-points?at={t}");
     let target = sb_latest - 3600;
     let inside = c
-        .get(&sb(at(DateTime::from_timestamp(target, 0).expect("t"))), 200)
+        .get(
+            &sb(at(DateTime::from_timestamp(target, 0).expect("t"))),
+            200,
+        )
         .await;
     assert_eq!(inside["recoverable"], true, "{inside:#}");
     assert_eq!(
@@ -256,9 +290,20 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
         format!("supabase backups restore --project-ref {REF} -t {target}").as_str()
     );
     assert_eq!(inside["wal_range"], Value::Null);
-    let outside = c.get(&sb(at(DateTime::from_timestamp(sb_earliest - 60, 0).expect("t"))), 200).await;
+    let outside = c
+        .get(
+            &sb(at(DateTime::from_timestamp(sb_earliest - 60, 0).expect("t"))),
+            200,
+        )
+        .await;
     assert_eq!(outside["recoverable"], false);
-    assert!(outside["reason"].as_str().expect("reason").contains("before the PITR window"), "{outside:#}");
+    assert!(
+        outside["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("before the PITR window"),
+        "{outside:#}"
+    );
     let sbb = c.get("/api/v1/ventures/shop-sb/backups", 200).await;
     assert_eq!(sbb["source"], "supabase");
     c.get("/api/v1/ventures/shop-sb", 200).await;
@@ -268,24 +313,47 @@ async fn every_read_endpoint_answers_with_its_shape_and_no_secret() {
         let d = c.get(&format!("/api/v1/ventures/{v}/drills"), 200).await;
         assert_eq!(d["drills"], serde_json::json!([]));
         assert_eq!(d["rto_objective_seconds"], 4 * 3600);
-        for (path, key) in [("failovers", "failovers"), ("recoveries", "recoveries"), ("events", "events")] {
+        for (path, key) in [
+            ("failovers", "failovers"),
+            ("recoveries", "recoveries"),
+            ("events", "events"),
+        ] {
             let body = c.get(&format!("/api/v1/ventures/{v}/{path}"), 200).await;
             assert!(body[key].is_array(), "{path}: {body:#}");
         }
-        let o = c.get(&format!("/api/v1/ventures/{v}/objectives"), 200).await;
+        let o = c
+            .get(&format!("/api/v1/ventures/{v}/objectives"), 200)
+            .await;
         assert_eq!(o["override"], Value::Null);
         assert_eq!(o["editable"], true);
         assert_eq!(o["in_force"], o["configured"]);
         let primary = c
-            .send(reqwest::Method::GET, &format!("/api/v1/ventures/{v}/primary"), None, None)
+            .send(
+                reqwest::Method::GET,
+                &format!("/api/v1/ventures/{v}/primary"),
+                None,
+                None,
+            )
             .await;
         assert!([200, 503].contains(&primary.status), "{}", primary.body);
     }
 
     // Unknown ventures and paths.
-    for path in ["", "/backups", "/pitr", "/drills", "/events", "/objectives", "/size-history", "/recovery-points?at=-1m"] {
+    for path in [
+        "",
+        "/backups",
+        "/pitr",
+        "/drills",
+        "/events",
+        "/objectives",
+        "/size-history",
+        "/recovery-points?at=-1m",
+    ] {
         let e = c.get(&format!("/api/v1/ventures/nope{path}"), 404).await;
-        assert!(e["error"].as_str().expect("error").contains("nope"), "{e:#}");
+        assert!(
+            e["error"].as_str().expect("error").contains("nope"),
+            "{e:#}"
+        );
     }
     let doc = c.get("/api/v1/openapi.json", 200).await;
     assert!(doc["paths"]["/api/v1/ventures/{venture}/recovery-points"].is_object());
