@@ -61,9 +61,12 @@ pub fn parse_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, V
         )
     })?;
     // An unencoded `+` of an offset (`…T08:00:00+01:00`) arrives as a space.
-    let parsed = crate::recover::parse_time(text, now).or_else(|e| match text.contains(' ') {
-        true => crate::recover::parse_time(&text.replace(' ', "+"), now),
-        false => Err(e),
+    let parsed = crate::recover::parse_time(text, now).or_else(|e| {
+        if text.contains(' ') {
+            crate::recover::parse_time(&text.replace(' ', "+"), now)
+        } else {
+            Err(e)
+        }
     });
     parsed.map_err(|_| {
         ViewError::BadInput(format!(
