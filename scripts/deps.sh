@@ -14,9 +14,22 @@ have_bin pgbackrest || missing+=(pgbackrest)
 if [ "$want" = test ]; then
   have_bin promtool || missing+=(prometheus)
   { have_bin haproxy || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
+  have_bin chromium || missing+=(chromium)
+  have_bin node || missing+=(nodejs)
+  have_bin npm || missing+=(npm)
 fi
 
+# The status page's browser tests (tests/browser): playwright-core and axe-core, pinned by the
+# committed package-lock.json, installed once.
+browser_modules() {
+  if [ "$want" = test ] && [ ! -d "$(dirname "$0")/../tests/browser/node_modules" ]; then
+    echo "backstop: npm ci --prefix tests/browser" >&2
+    npm ci --prefix "$(dirname "$0")/../tests/browser" --no-audit --no-fund >&2
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  browser_modules
   exit 0
 fi
 cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
@@ -29,3 +42,4 @@ echo "backstop: installing ${missing[*]}" >&2
 sh -c "$cmd" >&2
 # Debian's packages start services where they can; the tests create their own clusters and
 # never use the system ones, so nothing else is needed here.
+browser_modules
