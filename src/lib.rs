@@ -50,6 +50,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod triggers;
+pub mod view;
 
 /// The crate version, for `backstop_build_info` and `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -81,7 +81,7 @@ fn time(t: DateTime<Utc>) -> String {
 }
 
 /// Quotes an argument for a POSIX shell when it needs it.
-fn shell(arg: &str) -> String {
+pub fn shell(arg: &str) -> String {
     if arg
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@%".contains(c))

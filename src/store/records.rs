@@ -294,9 +294,55 @@ pub struct PruneCounts {
     pub size_samples: u64,
 }
 
-/// The audit event written with [`crate::store::Store::set_override`].
-pub(crate) fn override_set_event(o: &ObjectiveOverride) -> NewEvent {
+/// The four overridable objectives of an override (seconds; `None` = the configured value).
+fn override_values(o: Option<&ObjectiveOverride>) -> [Option<i64>; 4] {
+    o.map_or([None; 4], |o| {
+        [
+            o.rpo_seconds,
+            o.rto_seconds,
+            o.pitr_window_seconds,
+            o.backup_max_age_seconds,
+        ]
+    })
+}
+
+/// `rpo config → 30s, rto 1h → config`: every objective whose override changes.
+fn override_change(
+    previous: Option<&ObjectiveOverride>,
+    next: Option<&ObjectiveOverride>,
+) -> String {
     let show = |v: Option<i64>| v.map_or_else(|| "config".to_owned(), |s| format!("{s}s"));
+    let names = ["rpo", "rto", "pitr_window", "backup_max_age"];
+    let changes: Vec<String> = names
+        .iter()
+        .zip(
+            override_values(previous)
+                .into_iter()
+                .zip(override_values(next)),
+        )
+        .filter(|(_, (a, b))| a != b)
+        .map(|(n, (a, b))| format!("{n} {} → {}", show(a), show(b)))
+        .collect();
+    if changes.is_empty() {
+        "no change".to_owned()
+    } else {
+        changes.join(", ")
+    }
+}
+
+/// The audit event written with [`crate::store::Store::set_override`]: who, when, and old → new
+/// per objective (`previous` is the override it replaces, `None` when the configuration applied).
+pub(crate) fn override_set_event(
+    o: &ObjectiveOverride,
+    previous: Option<&ObjectiveOverride>,
+) -> NewEvent {
+    let mut details = serde_json::to_value(o).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(map) = &mut details {
+        map.insert(
+            "previous".to_owned(),
+            serde_json::to_value(previous).unwrap_or(serde_json::Value::Null),
+        );
+    }
     NewEvent {
         at: o.set_at,
         venture: Some(o.venture.clone()),
@@ -304,27 +350,33 @@ pub(crate) fn override_set_event(o: &ObjectiveOverride) -> NewEvent {
         severity: "info".into(),
         actor: o.set_by.clone(),
         message: format!(
-            "objectives of {} overridden: rpo {}, rto {}, pitr_window {}, backup_max_age {}",
+            "objectives of {} overridden: {}",
             o.venture,
-            show(o.rpo_seconds),
-            show(o.rto_seconds),
-            show(o.pitr_window_seconds),
-            show(o.backup_max_age_seconds)
+            override_change(previous, Some(o))
         ),
-        details: serde_json::to_value(o).unwrap_or(serde_json::Value::Null),
+        details,
     }
 }
 
-/// The audit event written with [`crate::store::Store::clear_override`].
-pub(crate) fn override_cleared_event(venture: &str, actor: &str, at: DateTime<Utc>) -> NewEvent {
+/// The audit event written with [`crate::store::Store::clear_override`] (`previous`: the
+/// override removed).
+pub(crate) fn override_cleared_event(
+    venture: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+    previous: Option<&ObjectiveOverride>,
+) -> NewEvent {
     NewEvent {
         at,
         venture: Some(venture.to_owned()),
         kind: "objective_override_cleared".into(),
         severity: "info".into(),
         actor: actor.to_owned(),
-        message: format!("objective override of {venture} cleared: configured objectives apply"),
-        details: serde_json::json!({ "venture": venture }),
+        message: format!(
+            "objective override of {venture} cleared: configured objectives apply ({})",
+            override_change(previous, None)
+        ),
+        details: serde_json::json!({ "venture": venture, "previous": previous }),
     }
 }
 

@@ -11,6 +11,34 @@ use crate::store::{now, StoreError};
 type Time = DateTime<Utc>;
 type PgResult<T> = Result<T, tokio_postgres::Error>;
 
+/// The override of `venture` as stored now, locked for the rest of the transaction (read
+/// inside a write, for the audit's old value).
+async fn stored_override(
+    tx: &tokio_postgres::Transaction<'_>,
+    venture: &str,
+) -> PgResult<Option<ObjectiveOverride>> {
+    let row = tx
+        .query_opt(
+            "SELECT venture, rpo_seconds, rto_seconds, pitr_window_seconds,
+                    backup_max_age_seconds, set_by, set_at
+             FROM backstop.objective_overrides WHERE venture = $1 FOR UPDATE",
+            &[&venture],
+        )
+        .await?;
+    row.map(|r| {
+        Ok(ObjectiveOverride {
+            venture: r.try_get(0)?,
+            rpo_seconds: r.try_get(1)?,
+            rto_seconds: r.try_get(2)?,
+            pitr_window_seconds: r.try_get(3)?,
+            backup_max_age_seconds: r.try_get(4)?,
+            set_by: r.try_get(5)?,
+            set_at: r.try_get(6)?,
+        })
+    })
+    .transpose()
+}
+
 impl Pg {
     pub(in crate::store) async fn set_override(
         &self,
@@ -19,6 +47,7 @@ impl Pg {
         let mut c = self.conn().await?;
         let result = async {
             let tx = c.client.transaction().await?;
+            let previous = stored_override(&tx, &o.venture).await?;
             tx.execute(
                 "INSERT INTO backstop.objective_overrides (venture, rpo_seconds, rto_seconds,
                      pitr_window_seconds, backup_max_age_seconds, set_by, set_at)
@@ -39,7 +68,7 @@ impl Pg {
                 ],
             )
             .await?;
-            insert_event(&tx, &override_set_event(&o)).await?;
+            insert_event(&tx, &override_set_event(&o, previous.as_ref())).await?;
             tx.commit().await?;
             Ok(())
         }
@@ -55,6 +84,7 @@ impl Pg {
         let mut c = self.conn().await?;
         let result = async {
             let tx = c.client.transaction().await?;
+            let previous = stored_override(&tx, &venture).await?;
             let n = tx
                 .execute(
                     "DELETE FROM backstop.objective_overrides WHERE venture = $1",
@@ -62,7 +92,8 @@ impl Pg {
                 )
                 .await?;
             if n > 0 {
-                insert_event(&tx, &override_cleared_event(&venture, &actor, now())).await?;
+                let event = override_cleared_event(&venture, &actor, now(), previous.as_ref());
+                insert_event(&tx, &event).await?;
             }
             tx.commit().await?;
             Ok(n > 0)

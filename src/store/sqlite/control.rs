@@ -11,12 +11,39 @@ use crate::store::{now, StoreError};
 
 type Time = DateTime<Utc>;
 
+/// The override of `venture` as stored now (read inside a write, for the audit's old value).
+fn stored_override(
+    tx: &rusqlite::Transaction<'_>,
+    venture: &str,
+) -> rusqlite::Result<Option<ObjectiveOverride>> {
+    use rusqlite::OptionalExtension;
+    tx.query_row(
+        "SELECT venture, rpo_seconds, rto_seconds, pitr_window_seconds,
+                backup_max_age_seconds, set_by, set_at
+         FROM objective_overrides WHERE venture = ?1",
+        [venture],
+        |r| {
+            Ok(ObjectiveOverride {
+                venture: r.get(0)?,
+                rpo_seconds: r.get(1)?,
+                rto_seconds: r.get(2)?,
+                pitr_window_seconds: r.get(3)?,
+                backup_max_age_seconds: r.get(4)?,
+                set_by: r.get(5)?,
+                set_at: time(r, 6)?,
+            })
+        },
+    )
+    .optional()
+}
+
 impl Sqlite {
     pub(in crate::store) async fn set_override(
         &self,
         o: ObjectiveOverride,
     ) -> Result<(), StoreError> {
         self.write("setting an objective override", move |tx| {
+            let previous = stored_override(tx, &o.venture)?;
             tx.execute(
                 "INSERT INTO objective_overrides (venture, rpo_seconds, rto_seconds,
                      pitr_window_seconds, backup_max_age_seconds, set_by, set_at)
@@ -36,7 +63,7 @@ impl Sqlite {
                     us(o.set_at)
                 ],
             )?;
-            insert_event(tx, &override_set_event(&o))?;
+            insert_event(tx, &override_set_event(&o, previous.as_ref()))?;
             Ok(())
         })
         .await
@@ -48,12 +75,16 @@ impl Sqlite {
         actor: String,
     ) -> Result<bool, StoreError> {
         self.write("clearing an objective override", move |tx| {
+            let previous = stored_override(tx, &venture)?;
             let n = tx.execute(
                 "DELETE FROM objective_overrides WHERE venture = ?1",
                 [&venture],
             )?;
             if n > 0 {
-                insert_event(tx, &override_cleared_event(&venture, &actor, now()))?;
+                insert_event(
+                    tx,
+                    &override_cleared_event(&venture, &actor, now(), previous.as_ref()),
+                )?;
             }
             Ok(n > 0)
         })
