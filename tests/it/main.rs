@@ -11,6 +11,7 @@ mod ha;
 mod harness;
 mod leader;
 mod notify;
+mod page;
 mod pgbackrest;
 mod retention;
 mod store;

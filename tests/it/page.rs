@@ -34,7 +34,9 @@ fn repo(st: &Stanza) -> PathBuf {
 async fn switch(st: &Stanza) -> String {
     let client = st.cluster.client().await.expect("connect");
     client
-        .batch_execute("CREATE TABLE IF NOT EXISTS w (id int); INSERT INTO w SELECT generate_series(1, 500);")
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS w (id int); INSERT INTO w SELECT generate_series(1, 500);",
+        )
         .await
         .expect("write");
     let name: String = client
@@ -64,7 +66,10 @@ fn delete_segment(st: &Stanza, name: &str) {
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("repo dir").flatten() {
             let path = entry.path();
-            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let file = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if path.is_dir() {
                 dirs.push(path);
             } else if file.starts_with(&format!("{name}-")) {
@@ -112,7 +117,8 @@ fn drill(config: &Path) -> Value {
         .env("BACKSTOP_LOG", "warn")
         .output()
         .expect("backstop drill runs");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("drill JSON ({e}): {}", text(&out)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("drill JSON ({e}): {}", text(&out)))
 }
 
 /// Fails with the install command when Chromium, node or the browser modules are missing.
@@ -144,7 +150,9 @@ async fn run_browser(dir: &Path, url: &str, spec: &Path) -> Value {
     let stderr = child.stderr.take().expect("stderr");
     let read = |mut r: Box<dyn tokio::io::AsyncRead + Unpin + Send>| async move {
         let mut s = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut r, &mut s).await.ok();
+        tokio::io::AsyncReadExt::read_to_string(&mut r, &mut s)
+            .await
+            .ok();
         s
     };
     let (status, out, err) = tokio::time::timeout(Duration::from_secs(180), async {
@@ -153,7 +161,10 @@ async fn run_browser(dir: &Path, url: &str, spec: &Path) -> Value {
     .await
     .expect("the browser script finished within 3 minutes");
     let status = status.expect("node exit status");
-    assert!(status.success(), "browser script failed ({status}):\n{err}\n{out}");
+    assert!(
+        status.success(),
+        "browser script failed ({status}):\n{err}\n{out}"
+    );
     eprintln!("{err}");
     let last = out.lines().last().unwrap_or_default();
     serde_json::from_str(last).unwrap_or_else(|e| panic!("summary JSON ({e}): {out}"))
@@ -208,21 +219,29 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
 
     let cfg = backstop::config::load(Some(&config)).expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
-    wait_until(&agent.state, Duration::from_secs(30), "window split, drill loaded", |s| {
-        let snap = s.load();
-        let v = snap.venture("acme");
-        let pieces = v
-            .and_then(|v| v.source.as_ref())
-            .and_then(|src| src.window.as_ref())
-            .map(|w| w.pieces.len());
-        pieces == Some(2) && v.is_some_and(|v| v.drill.last_outcome_ok.is_some())
-    })
+    wait_until(
+        &agent.state,
+        Duration::from_secs(30),
+        "window split, drill loaded",
+        |s| {
+            let snap = s.load();
+            let v = snap.venture("acme");
+            let pieces = v
+                .and_then(|v| v.source.as_ref())
+                .and_then(|src| src.window.as_ref())
+                .map(|w| w.pieces.len());
+            pieces == Some(2) && v.is_some_and(|v| v.drill.last_outcome_ok.is_some())
+        },
+    )
     .await;
 
     // The page as served: headers, no secrets, complete without JavaScript.
     let page = get(agent.addr, "/", &[]).await;
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(
         page.header("content-security-policy"),
         Some(backstop::http::security::CONTENT_SECURITY_POLICY)
@@ -231,11 +250,19 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
     assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     for needle in ["<script>", "style=", " onclick=", " onload=", "javascript:"] {
-        assert!(!page.body.contains(needle), "inline code or style: {needle}");
+        assert!(
+            !page.body.contains(needle),
+            "inline code or style: {needle}"
+        );
     }
-    assert!(page.body.contains(r#"<noscript><meta http-equiv="refresh" content="30"></noscript>"#));
+    assert!(page
+        .body
+        .contains(r#"<noscript><meta http-equiv="refresh" content="30"></noscript>"#));
     for label in [&full_label, &incr_label] {
-        assert!(page.body.contains(label.as_str()), "{label} not on the page");
+        assert!(
+            page.body.contains(label.as_str()),
+            "{label} not on the page"
+        );
     }
 
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/artifacts");
@@ -263,7 +290,11 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
     // The form's change is in force on the agent itself, not only on the page.
     let metrics = get(agent.addr, "/metrics", &[]).await.body;
     assert_eq!(
-        sample(&metrics, "backstop_rpo_objective_seconds", &[("venture", "acme")]),
+        sample(
+            &metrics,
+            "backstop_rpo_objective_seconds",
+            &[("venture", "acme")]
+        ),
         Some(30.0)
     );
 
@@ -274,7 +305,11 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
             assert!(!body.contains(secret), "{secret} appears in {path}");
         }
     }
-    for file in ["status-page.png", "status-page-selector.png", "status-page-nojs.png"] {
+    for file in [
+        "status-page.png",
+        "status-page-selector.png",
+        "status-page-nojs.png",
+    ] {
         assert!(artifacts.join(file).is_file(), "screenshot {file}");
     }
     agent.shutdown().await.expect("shutdown");

@@ -23,6 +23,8 @@ pub struct Sources<'a> {
     pub store: Option<&'a Store>,
     /// Whether objectives can be changed (an admin token is configured).
     pub editable: bool,
+    /// Removes the configuration's secrets from free texts (the API's own scrubber).
+    pub scrub: &'a Scrubber,
 }
 
 /// A `?venture=&at=` question to the recovery point selector.
@@ -40,10 +42,10 @@ pub async fn gather(
     question: Option<&Question>,
     now: DateTime<Utc>,
 ) -> Vec<VenturePage> {
-    let scrub = src.config.map(Scrubber::new).unwrap_or_default();
+    let scrub = src.scrub;
     let mut out = Vec::with_capacity(src.snapshot.ventures.len());
     for v in &src.snapshot.ventures {
-        out.push(one(src, v, &scrub, question, now).await);
+        out.push(one(src, v, scrub, question, now).await);
     }
     out
 }

@@ -42,6 +42,10 @@ use super::AppState;
 use gather::{Question, Sources};
 use venture::VenturePage;
 
+/// The scrubber of a server without an agent (and so without a configuration's secrets).
+static NO_SECRETS: std::sync::LazyLock<crate::view::Scrubber> =
+    std::sync::LazyLock::new(crate::view::Scrubber::default);
+
 /// The page's routes: `/` and `/assets/{file}`.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,6 +72,7 @@ async fn page(State(app): State<AppState>, Query(q): Query<PageQuery>) -> Respon
         config: api.map(|a| a.drills.config.as_ref()),
         store: api.map(|a| &a.drills.store),
         editable: api.is_some_and(|a| a.admin_token.is_some()),
+        scrub: api.map_or(&NO_SECRETS, |a| &a.scrub),
     };
     let question = match (q.venture, q.at) {
         (Some(venture), Some(at)) if !at.trim().is_empty() => Some(Question { venture, at }),

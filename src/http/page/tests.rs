@@ -19,6 +19,7 @@ async fn page_of(snapshot: &Snapshot) -> String {
         config: None,
         store: None,
         editable: true,
+        scrub: &crate::view::Scrubber::default(),
     };
     render(&gather(sources, None, now).await, now, "0.0.0-test")
 }
