@@ -104,8 +104,11 @@ async function test(url, spec) {
     check(spec.backups.every((b) => backupsText.includes(b)) || backupsText.includes(spec.inside_backup),
       "the backup status names the newest backup", backupsText);
     const trend = page.locator("#backups-" + v + " svg.trend");
-    const trendText = await page.locator("#backups-" + v).innerText();
-    check(await trend.count() === 1 || /unknown|no size/i.test(trendText), "a size trend, or an honest unknown", trendText);
+    check(await trend.count() === 1, "the size trend is drawn");
+    const trendLabel = await trend.getAttribute("aria-label");
+    check(trendLabel.includes("(" + spec.size_samples + " samples)"), "the trend has one point per stored day", trendLabel);
+    check(await trend.locator("polyline").getAttribute("points").then((p) => p.split(" ").length) === spec.size_samples,
+      "the trend line has a point per sample");
     const timeline = page.locator("#window-" + v + " svg.timeline");
     check(await timeline.count() === 1, "the PITR window is drawn as an SVG timeline");
     check(await timeline.locator("rect.piece").count() === 2, "two window pieces", await timeline.locator("rect.piece").count());
@@ -196,12 +199,16 @@ async function test(url, spec) {
     check(await page.locator("#rp-" + v + " input[name=at]").inputValue() === localValue(spec.inside), "a refresh keeps what was typed");
     passed("refresh re-fetches the live sections and keeps form input");
 
-    await page.locator("#rp-answer-" + v).evaluate((e) => { e.textContent = ""; e.className = "answer"; });
+    // Screenshots with an answer in the selector; the README shows the first 1500 px.
+    await selectorAnswer(page, v, spec.inside);
+    await page.evaluate(() => { document.activeElement.blur(); window.scrollTo(0, 0); });
     await page.screenshot({ path: path.join(spec.artifacts, "status-page.png"), fullPage: true });
-    await page.setViewportSize({ width: 1280, height: 1100 });
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.setViewportSize({ width: 1280, height: 1500 });
     await page.screenshot({ path: spec.docs_screenshot, fullPage: false });
-    check(errors.length === 0, "no page errors, console errors or CSP violations", errors);
+    // The one expected failure: the PUT with the wrong token above answered 401.
+    const unexpected = errors.filter((e) => !/status of 401 \(Unauthorized\)/.test(e));
+    check(errors.length - unexpected.length === 1, "exactly one 401 (the wrong token)", errors);
+    check(unexpected.length === 0, "no page errors, console errors or CSP violations", unexpected);
     await context.close();
 
     // Without JavaScript: the table and every section are there, the meta refresh is active,

@@ -1,7 +1,8 @@
 //! The status page at `/` in a real browser: Debian's Chromium, driven by playwright-core from
 //! `tests/browser/status-page.js`, against the agent on a real pgBackRest 2.45 stanza with a full
 //! and an incremental backup, a WAL gap between them (one archived segment deleted from the
-//! repository), a passed and a failed drill (an assertion that does not hold) in the store.
+//! repository), a passed and a failed drill (an assertion that does not hold) and a week of
+//! daily size samples in the store.
 //!
 //! The script checks that every section renders, the recovery point selector answers inside the
 //! window, in the gap and outside it (times taken from `pgbackrest info` here, not from the
@@ -24,6 +25,8 @@ use crate::harness::{self, wait_until};
 const TOKEN: &str = "page-admin-TOKEN-8c1f2e";
 const PASSWORD: &str = "pg-PASSWORD-4b7d1a";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// Days of size samples stored before the agent starts.
+const SIZE_DAYS: u64 = 6;
 
 /// The repository directory of the stanza (`repo1-path`).
 fn repo(st: &Stanza) -> PathBuf {
@@ -217,6 +220,25 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
     assert_eq!(failed["outcome"], "failed", "{failed:#}");
     delete_segment(&st, &deleted);
 
+    // The daily size samples of the week before (the agent records one a day; this one has
+    // just started), through the real store, for the size trend.
+    let store = backstop::store::Store::open(&backstop::secret::Secret::new(format!(
+        "sqlite:{}",
+        root.path().join("state.db").display()
+    )))
+    .await
+    .expect("store");
+    let today = Utc::now().date_naive();
+    for back in 1..=SIZE_DAYS {
+        let day = today - chrono::Days::new(back);
+        let bytes = (20 << 20) - i64::try_from(back).expect("small") * (1 << 20);
+        store
+            .upsert_size_sample("acme", day, bytes)
+            .await
+            .expect("size sample");
+    }
+    drop(store);
+
     let cfg = backstop::config::load(Some(&config)).expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
     wait_until(
@@ -275,6 +297,7 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
         "outside": before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "inside_backup": incr_label,
         "backups": [full_label, incr_label],
+        "size_samples": SIZE_DAYS,
         "new_rpo": "30s",
         "new_rpo_seconds": 30,
         "artifacts": artifacts,

@@ -18,6 +18,7 @@ pub fn document(main: &str, now: DateTime<Utc>, version: &str) -> String {
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
             "<meta name=\"referrer\" content=\"no-referrer\">\n",
             "<title>backstop status</title>\n",
+            "<link rel=\"icon\" href=\"data:,\">\n",
             "<link rel=\"stylesheet\" href=\"{css}\">\n",
             "<script src=\"{js}\" defer></script>\n",
             "<noscript><meta http-equiv=\"refresh\" content=\"{refresh}\"></noscript>\n",

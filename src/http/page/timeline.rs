@@ -18,7 +18,7 @@ const PAD: f64 = 6.0;
 const TRACK_Y: f64 = 8.0;
 const TRACK_H: f64 = 20.0;
 /// Narrowest bar drawn, so a piece of a few seconds is still visible.
-const MIN_W: f64 = 2.0;
+const MIN_W: f64 = 4.0;
 
 /// One recoverable piece of the window.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,11 +38,11 @@ pub fn window(
     now: DateTime<Utc>,
 ) -> Option<String> {
     let first = pieces.first()?;
-    let wanted = now
-        - chrono::Duration::seconds(
-            i64::try_from(objective.as_secs()).unwrap_or(i64::MAX / 2_000_000),
-        );
-    let from = first.start.min(wanted);
+    let secs = i64::try_from(objective.as_secs()).unwrap_or(i64::MAX / 2_000_000);
+    let wanted = now - chrono::Duration::seconds(secs.min(100 * 365 * 86_400));
+    // The axis shows the window itself (so a gap of seconds in a window of minutes is visible);
+    // an objective reaching back further is marked at the left edge instead of drawn to scale.
+    let from = first.start.min(now);
     let to = now.max(pieces.iter().map(|p| p.end).max().unwrap_or(now));
     let span = (to - from).num_milliseconds().max(1) as f64;
     let x =
@@ -85,8 +85,17 @@ pub fn window(
             w = (b - a).max(MIN_W),
         ));
     }
-    let (oa, ob) = (x(wanted), x(now));
     let bracket_y = TRACK_Y + TRACK_H + 5.0;
+    let (oa, ob) = (x(wanted.max(from)), x(now));
+    if wanted < from {
+        // The objective starts before the earliest recoverable point: an open bracket with an
+        // arrow at the left edge says "further back than this drawing".
+        svg.push_str(&format!(
+            r#"<path class="objective" fill="none" d="M{a:.1},{y:.1} l6,-3 M{a:.1},{y:.1} l6,3"/>"#,
+            a = PAD,
+            y = bracket_y + 4.0,
+        ));
+    }
     svg.push_str(&format!(
         concat!(
             r#"<path class="objective" fill="none" d="M{oa:.1},{y0:.1} V{y1:.1} H{ob:.1} V{y0:.1}"/>"#,
@@ -197,18 +206,27 @@ mod tests {
     }
 
     #[test]
-    fn a_longer_objective_than_the_window_widens_the_axis() {
+    fn an_objective_longer_than_the_window_is_marked_not_drawn_to_scale() {
         let pieces = [Span {
             start: t(11, 0),
             end: t(12, 0),
         }];
         let svg = window("v", &pieces, Duration::from_secs(4 * 3600), t(12, 0)).expect("svg");
         let bar = rects(&svg, "piece")[0];
-        // The axis starts at 08:00 (now − objective): the hour of coverage is the last quarter.
-        let unit = (W - 2.0 * PAD) / 4.0;
-        assert!((attr(bar, "x") - (PAD + 3.0 * unit)).abs() < 0.1, "{bar}");
-        assert!(svg.contains(">2026-11-27 08:00</text>"), "{svg}");
+        // The axis is the window itself: the hour of coverage fills the drawable width.
+        assert_eq!(attr(bar, "x"), PAD);
+        assert!((attr(bar, "width") - (W - 2.0 * PAD)).abs() < 0.1, "{bar}");
+        assert!(svg.contains(">2026-11-27 11:00</text>"), "{svg}");
+        assert!(
+            svg.contains("l6,-3"),
+            "the arrow for an objective reaching further back"
+        );
         assert!(svg.contains("objective 4h"));
+        let short = window("v", &pieces, Duration::from_secs(1800), t(12, 0)).expect("svg");
+        assert!(
+            !short.contains("l6,-3"),
+            "a met objective is bracketed, no arrow"
+        );
     }
 
     #[test]
