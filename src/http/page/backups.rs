@@ -43,7 +43,18 @@ pub fn backups(venture: &str, b: &BackupsView, sizes: &SizeHistory, now: DateTim
         .iter()
         .map(|s| (s.day, u64::try_from(s.bytes).unwrap_or(0)))
         .collect();
-    let trend = size_trend(&samples).unwrap_or_else(|| {
+    let trend = size_trend(&samples)
+        .map(|svg| match (samples.first(), samples.last()) {
+            (Some(a), Some(b)) => format!(
+                "{svg}<p class=\"muted\">{} on {} → {} on {}</p>",
+                bytes(a.1),
+                a.0,
+                bytes(b.1),
+                b.0
+            ),
+            _ => svg,
+        })
+        .unwrap_or_else(|| {
         format!("<p>{UNKNOWN}: no daily size sample stored yet (one is taken per day once a size is known)</p>")
     });
     let source_up = match b.report.source_up {
