@@ -21,8 +21,8 @@ for bin in sqlite3 curl node; do
 done
 [ -x /usr/bin/chromium ] || { echo "missing chromium: apt-get install -y chromium" >&2; exit 1; }
 [ -d tests/browser/node_modules/playwright-core ] || npm ci --prefix tests/browser --no-audit --no-fund >&2
-cargo build --release --locked -q
-BIN=${BACKSTOP_BIN:-target/release/backstop}
+if [ -z "${BACKSTOP_BIN:-}" ]; then cargo build --release --locked -q; fi
+BIN=${BACKSTOP_BIN:-target/release/backstop}   # BACKSTOP_BIN=target/debug/backstop for a quick try
 out=$(mktemp -d)
 agent_pid=
 cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$out"; }
