@@ -28,7 +28,23 @@ browser_modules() {
   fi
 }
 
+# schemathesis (tests/it/api/schemathesis.rs) lives in a venv under target/ (Debian's pip
+# refuses system installs); needs python3-venv.
+SCHEMATHESIS=4.32.5
+venv_test() {
+  local venv
+  venv="$(dirname "$0")/../target/venv-test"
+  if [ -x "$venv/bin/st" ] && "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS"; then
+    return 0
+  fi
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS"
+}
+if [ "$want" = test ]; then
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
+  if [ "$want" = test ]; then venv_test; fi
   browser_modules
   exit 0
 fi
@@ -40,6 +56,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "backstop: installing ${missing[*]}" >&2
 sh -c "$cmd" >&2
+if [ "$want" = test ]; then venv_test; fi
 # Debian's packages start services where they can; the tests create their own clusters and
 # never use the system ones, so nothing else is needed here.
 browser_modules

@@ -113,7 +113,8 @@ pub async fn prune_task(store: Store, retention: Duration, mut stopped: watch::R
 }
 
 /// Today's size sample of every venture with a polled backup source (pure): the repository
-/// size (Σ backup deltas + archived WAL) when known, else the newest usable backup's size.
+/// size (Σ backup deltas + archived WAL) when known, else the database size measured through a
+/// Supabase venture's endpoint, else the newest usable backup's size (none when all unknown).
 pub fn size_samples(snapshot: &crate::state::Snapshot) -> Vec<(String, i64)> {
     snapshot
         .ventures
@@ -121,29 +122,61 @@ pub fn size_samples(snapshot: &crate::state::Snapshot) -> Vec<(String, i64)> {
         .filter_map(|v| {
             let src = v.source.as_ref()?;
             let bytes = crate::metrics::source::repository_size(src)
-                .or_else(|| src.newest_usable(None).map(|b| b.database_size))?;
+                .or_else(|| {
+                    let measured = src.supabase.as_ref()?.database_size?;
+                    Some(measured.value)
+                })
+                .or_else(|| {
+                    let newest = src.newest_usable(None)?.database_size;
+                    (newest > 0).then_some(newest)
+                })?;
             Some((v.name.clone(), i64::try_from(bytes).unwrap_or(i64::MAX)))
         })
         .collect()
 }
 
-/// Records [`size_samples`] a minute after start and then every [`SIZE_SAMPLE_EVERY`].
+/// How often the snapshot is looked at for a new or changed size.
+pub const SIZE_SAMPLE_CHECK: Duration = Duration::from_secs(10);
+
+/// Whether a venture's sample must be written now: never written, a new day, another size, or
+/// [`SIZE_SAMPLE_EVERY`] since the last write (pure).
+pub fn sample_due(
+    last: Option<&(chrono::NaiveDate, i64, std::time::Instant)>,
+    today: chrono::NaiveDate,
+    bytes: i64,
+    now: std::time::Instant,
+) -> bool {
+    last.is_none_or(|(day, b, at)| {
+        *day != today || *b != bytes || now.duration_since(*at) >= SIZE_SAMPLE_EVERY
+    })
+}
+
+/// Records [`size_samples`] as soon as a venture's size is known, and again whenever it
+/// changes, the day changes, or every [`SIZE_SAMPLE_EVERY`] (the last write of a day wins).
 pub async fn size_sample_task(
     store: Store,
     state: SharedState,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut wait = Duration::from_secs(60);
+    let mut written: HashMap<String, (chrono::NaiveDate, i64, std::time::Instant)> = HashMap::new();
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(SIZE_SAMPLE_CHECK) => {}
             _ = stopped.changed() => return,
         }
-        wait = SIZE_SAMPLE_EVERY;
         let today = chrono::Utc::now().date_naive();
         for (venture, bytes) in size_samples(&state.load()) {
-            if let Err(e) = store.upsert_size_sample(&venture, today, bytes).await {
-                tracing::warn!(%venture, kind = %e.kind(), "recording the daily size sample failed: {e}");
+            let now = std::time::Instant::now();
+            if !sample_due(written.get(&venture), today, bytes, now) {
+                continue;
+            }
+            match store.upsert_size_sample(&venture, today, bytes).await {
+                Ok(()) => {
+                    written.insert(venture, (today, bytes, now));
+                }
+                Err(e) => {
+                    tracing::warn!(%venture, kind = %e.kind(), "recording the daily size sample failed: {e}");
+                }
             }
         }
     }
@@ -171,6 +204,23 @@ mod tests {
             .and_then(|s| s.newest_usable(None))
             .map(|b| b.database_size as i64);
         assert_eq!(size_samples(&snap)[1].1, newest.expect("usable"));
+    }
+
+    #[test]
+    fn a_sample_is_due_when_new_changed_a_new_day_or_an_hour_old() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("day");
+        let now = std::time::Instant::now();
+        assert!(sample_due(None, day, 5, now));
+        let last = (day, 5, now);
+        assert!(!sample_due(Some(&last), day, 5, now));
+        assert!(sample_due(Some(&last), day, 6, now));
+        assert!(sample_due(
+            Some(&last),
+            day.succ_opt().expect("next"),
+            5,
+            now
+        ));
+        assert!(sample_due(Some(&last), day, 5, now + SIZE_SAMPLE_EVERY));
     }
 
     #[test]
