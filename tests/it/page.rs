@@ -220,8 +220,8 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
     assert_eq!(failed["outcome"], "failed", "{failed:#}");
     delete_segment(&st, &deleted);
 
-    // The daily size samples of the week before (the agent records one a day; this one has
-    // just started), through the real store, for the size trend.
+    // The daily size samples of the days before (the agent records one a day; this one has
+    // not run before), through the real store, for the size trend.
     let store = backstop::store::Store::open(&backstop::secret::Secret::new(format!(
         "sqlite:{}",
         root.path().join("state.db").display()
@@ -237,7 +237,6 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
             .await
             .expect("size sample");
     }
-    drop(store);
 
     let cfg = backstop::config::load(Some(&config)).expect("config loads");
     let agent = backstop::agent::start(&cfg).await.expect("agent starts");
@@ -256,6 +255,24 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
         },
     )
     .await;
+
+    // The agent adds today's sample as soon as it knows the size: a week of samples in all.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let since = today - chrono::Days::new(SIZE_DAYS + 1);
+    while store
+        .size_samples("acme", since)
+        .await
+        .expect("samples")
+        .len()
+        < SIZE_DAYS as usize + 1
+    {
+        assert!(
+            Instant::now() < deadline,
+            "today's size sample was not recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(store);
 
     // The page as served: headers, no secrets, complete without JavaScript.
     let page = get(agent.addr, "/", &[]).await;
@@ -297,7 +314,7 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
         "outside": before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "inside_backup": incr_label,
         "backups": [full_label, incr_label],
-        "size_samples": SIZE_DAYS,
+        "size_samples": SIZE_DAYS + 1,
         "new_rpo": "30s",
         "new_rpo_seconds": 30,
         "artifacts": artifacts,
