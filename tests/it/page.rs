@@ -231,7 +231,7 @@ async fn the_status_page_works_in_chromium_on_a_real_stanza() {
     let today = Utc::now().date_naive();
     for back in 1..=SIZE_DAYS {
         let day = today - chrono::Days::new(back);
-        let bytes = (20 << 20) - i64::try_from(back).expect("small") * (1 << 20);
+        let bytes = (30 << 20) - i64::try_from(back).expect("small") * (1 << 20);
         store
             .upsert_size_sample("acme", day, bytes)
             .await

@@ -141,3 +141,95 @@ async fn the_router_serves_the_page_and_its_assets_with_security_headers() {
         assert!(!body.is_empty());
     }
 }
+
+fn failover(id: i64, outcome: Option<&str>, planned: bool) -> crate::store::FailoverRecord {
+    let at = Utc::now() - chrono::TimeDelta::minutes(60 - id);
+    crate::store::FailoverRecord {
+        id,
+        venture: "v".into(),
+        epoch: id,
+        from_endpoint: "pg1".into(),
+        to_endpoint: "<pg2>".into(),
+        planned,
+        state: "promoting".into(),
+        started_at: at,
+        updated_at: at,
+        finished_at: outcome.map(|_| at + chrono::TimeDelta::seconds(14)),
+        outcome: outcome.map(str::to_owned),
+        steps: vec![],
+    }
+}
+
+#[test]
+fn failovers_list_newest_first_with_outcome_in_words() {
+    let scrub = crate::view::Scrubber::default();
+    let list = crate::view::failovers(
+        &[
+            failover(1, Some("completed"), true),
+            failover(2, Some("failed"), false),
+            failover(3, None, false),
+        ],
+        &scrub,
+    );
+    let html = super::failovers::failovers("v", &[], &list);
+    let rows: Vec<&str> = html.split("<tr><td>").skip(1).collect();
+    assert_eq!(rows.len(), 3, "{html}");
+    assert!(rows[0].contains("in progress (promoting)"), "{}", rows[0]);
+    assert!(
+        rows[1].contains("✗ failed") && rows[1].contains(">failover<"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[2].contains("✓ completed") && rows[2].contains("planned switchover"));
+    assert!(rows[2].contains("14.0s"), "{}", rows[2]);
+    assert!(html.contains("pg1 → &lt;pg2&gt;"), "names are escaped");
+    assert!(html.contains("No database endpoint is configured"));
+}
+
+#[test]
+fn drills_show_outcome_measures_and_reason() {
+    let v = crate::state::VentureState::default();
+    let at = Utc::now();
+    let record = |id: i64, outcome: &str, rto: Option<f64>, reason: Option<&str>| {
+        crate::store::DrillRecord {
+            id,
+            venture: "v".into(),
+            started_at: at + chrono::TimeDelta::seconds(id),
+            finished_at: Some(at + chrono::TimeDelta::seconds(id + 60)),
+            outcome: outcome.into(),
+            target_time: None,
+            rto_seconds: rto,
+            rpo_seconds: rto.map(|_| 20_000.0),
+            reason: reason.map(str::to_owned),
+            log_excerpt: None,
+            steps: vec![],
+        }
+    };
+    let view = crate::view::drills(
+        &v,
+        &[
+            record(1, "passed", Some(42.0), None),
+            record(2, "failed", None, Some("restore failed: <ERROR> [055]")),
+        ],
+        &crate::view::Scrubber::default(),
+    );
+    let html = super::drills::drills("v", &view, Utc::now());
+    let failed = html
+        .find("<li class=\"drill failed\">")
+        .expect("failed drill");
+    let passed = html
+        .find("<li class=\"drill passed\">")
+        .expect("passed drill");
+    assert!(failed < passed, "newest first");
+    assert!(html.contains("✗ Failed") && html.contains("✓ Passed"));
+    assert!(html.contains("Why: restore failed: &lt;ERROR&gt; [055]"));
+    // RTO 42 s within 4 h; RPO 20,000 s above 15 m.
+    assert!(
+        html.contains("RTO 42.0s (objective 4h) <span class=\"met\">✓ within</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("RPO 5h 33m (objective 15m) <span class=\"missed\">✗ above</span>"),
+        "{html}"
+    );
+}
