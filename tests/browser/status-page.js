@@ -220,6 +220,17 @@ async function test(url, spec) {
     check(await plain.locator("#drills-" + v + " li.drill").count() >= 2, "without JavaScript the drills render");
     check(await plain.locator("meta[http-equiv=refresh][content='30']").count() === 1, "without JavaScript the page refreshes every 30 s");
     check(!(await plain.locator("form.objectives-form").first().isVisible()), "without JavaScript the objectives form is hidden");
+    // The selector without JavaScript: the form reloads the page with ?venture=&at= and the
+    // server answers in the same box.
+    await plain.locator("#rp-at-" + v).fill(localValue(spec.inside));
+    await Promise.all([plain.waitForURL(/[?&]at=/), plain.locator("#rp-" + v + " button[type=submit]").click()]);
+    const plainAnswer = plain.locator("#rp-answer-" + v);
+    check((await plainAnswer.getAttribute("class")).includes("yes"), "without JavaScript the selector answers: recoverable", await plainAnswer.innerText());
+    check((await plainAnswer.innerText()).includes(spec.inside_backup), "without JavaScript the answer names the backup");
+    const plainGap = new URL(url);
+    plainGap.search = "?venture=" + v + "&at=" + encodeURIComponent(localValue(spec.gap));
+    await plain.goto(plainGap.href);
+    check((await plain.locator("#rp-answer-" + v).getAttribute("class")).includes("no"), "without JavaScript a point in the gap is not recoverable");
     await plain.screenshot({ path: path.join(spec.artifacts, "status-page-nojs.png"), fullPage: true });
     await nojs.close();
     passed("the page works without JavaScript");
