@@ -81,7 +81,7 @@ seed() { # n: 2 drills and 30 size samples per venture, through the store's sche
       sql+="INSERT OR REPLACE INTO size_samples VALUES ('v$i', '$(date -u -d "-$back days" +%F)', $(( 23213893 + (30 - back) * 250000 )));"
     done
   done
-  sqlite3 "$db" "$sql COMMIT;"
+  printf "%s COMMIT;\n" "$sql" | sqlite3 "$db"
 }
 
 measure() { # n -> "html css js total server_ms ttfb fcp dcl load"

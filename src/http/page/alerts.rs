@@ -1,7 +1,7 @@
 //! A venture's alert configuration: the objectives in force (configured value, run-time
 //! override, the alerts each drives, with runbook links), a form to change them with the admin
 //! token (needs JavaScript: it sends `PUT` with an `Authorization` header; the token is never
-//! stored), and the other alerts' runbooks.
+//! stored); the other alerts' runbooks once for the whole page ([`other_runbooks`]).
 
 use super::escape::esc;
 use super::format::time;
@@ -97,7 +97,7 @@ pub fn alerts(venture: &str, o: &ObjectivesView) -> String {
             "<th scope=\"col\">Source</th><th scope=\"col\">Alerts (runbooks)</th></tr></thead>\n<tbody>\n{rows}</tbody></table>\n",
             "<p class=\"muted\">Retention: last {last}, hourly {hourly}, daily {daily}, weekly {weekly}, monthly {monthly}, yearly {yearly} (from the configuration).</p>\n",
             "</div>\n{form}",
-            "<details><summary>Runbooks of the other alerts</summary>\n<p>{others}</p></details>\n",
+            "<p class=\"muted\">The other alerts' runbooks: <a href=\"#runbooks\">below</a>.</p>\n",
             "</section>\n"
         ),
         id = id,
@@ -109,6 +109,13 @@ pub fn alerts(venture: &str, o: &ObjectivesView) -> String {
         monthly = r.monthly,
         yearly = r.yearly,
         form = form,
-        others = links(None),
+    )
+}
+
+/// The page-level `<section id="runbooks">`: the alerts no objective drives, once for all ventures.
+pub fn other_runbooks() -> String {
+    format!(
+        "<section id=\"runbooks\" class=\"card\" aria-labelledby=\"runbooks-h\">\n<h2 id=\"runbooks-h\">Runbooks of the other alerts</h2>\n<p>{}</p>\n</section>\n",
+        links(None)
     )
 }

@@ -90,5 +90,6 @@ pub fn render(pages: &[VenturePage], now: DateTime<Utc>, version: &str) -> Strin
     for p in pages {
         main.push_str(&venture::venture(p, now));
     }
+    main.push_str(&alerts::other_runbooks());
     layout::document(&main, now, version)
 }
