@@ -60,7 +60,15 @@ pub fn parse_at(at: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, V
             "missing query parameter at: add ?at=2026-11-27T08:00:00Z (RFC 3339) or ?at=-15m (before now)".into(),
         )
     })?;
-    crate::recover::parse_time(text, now).map_err(|_| {
+    // An unencoded `+` of an offset (`…T08:00:00+01:00`) arrives as a space.
+    let parsed = crate::recover::parse_time(text, now).or_else(|e| {
+        if text.contains(' ') {
+            crate::recover::parse_time(&text.replace(' ', "+"), now)
+        } else {
+            Err(e)
+        }
+    });
+    parsed.map_err(|_| {
         ViewError::BadInput(format!(
             "at={text:?} is not a time: write RFC 3339 (2026-11-27T08:00:00Z; URL-encode + as %2B) or a relative time before now (-15m, -2h, -1d)"
         ))
@@ -201,4 +209,96 @@ fn reason(e: RecoverError) -> String {
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::state::{SourceKind, SourceState, SupabaseState};
+
+    fn config(src: &str) -> crate::config::Config {
+        let env = |k: &str| (k == "T").then(|| "sbp_token".to_owned());
+        crate::config::load_str(src, "t.toml", &env).expect("config")
+    }
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(s, 0).single().expect("time")
+    }
+
+    #[test]
+    fn unknown_until_polled_and_nothing_without_a_source() {
+        let cfg = config("[[ventures]]\nname = \"a\"\n[ventures.backups]\nkind = \"pgbackrest\"\nstanza = \"a\"\n[[ventures]]\nname = \"b\"\n");
+        let mut v = VentureState {
+            name: "a".into(),
+            source: Some(SourceState::new(SourceKind::PgBackRest)),
+            ..Default::default()
+        };
+        let rp = recovery_point(&cfg.ventures[0], &v, t(100));
+        assert!(
+            !rp.recoverable && rp.reason.starts_with("not known yet"),
+            "{rp:?}"
+        );
+        if let Some(s) = v.source.as_mut() {
+            s.last_poll = Some(t(50));
+        }
+        let rp = recovery_point(&cfg.ventures[0], &v, t(100));
+        assert!(rp.reason.contains("nothing is recoverable"), "{rp:?}");
+        assert_eq!((rp.backup, rp.command), (None, None));
+        let rp = recovery_point(&cfg.ventures[1], &VentureState::default(), t(100));
+        assert!(rp.reason.contains("no [ventures.backups]"), "{rp:?}");
+    }
+
+    #[test]
+    fn supabase_inside_and_outside_the_window() {
+        let cfg = config(
+            "[[ventures]]\nname = \"s\"\n[ventures.backups]\nkind = \"supabase\"\nproject_ref = \"abcdefghijklmnopqrst\"\ntoken_env = \"T\"\n",
+        );
+        let mut src = SourceState::new(SourceKind::Supabase);
+        src.last_poll = Some(t(2000));
+        src.supabase = Some(SupabaseState {
+            pitr_enabled: Some(true),
+            reported_window: Some((t(1000), t(1900))),
+            ..Default::default()
+        });
+        let v = VentureState {
+            name: "s".into(),
+            source: Some(src),
+            ..Default::default()
+        };
+        let inside = recovery_point(&cfg.ventures[0], &v, t(1500));
+        assert!(inside.recoverable, "{inside:?}");
+        assert_eq!(
+            inside.command.as_deref(),
+            Some("supabase backups restore --project-ref abcdefghijklmnopqrst -t 1500")
+        );
+        assert_eq!(inside.wal_range, None);
+        let after = recovery_point(&cfg.ventures[0], &v, t(1950));
+        assert!(
+            !after.recoverable && after.reason.contains("after the PITR window"),
+            "{after:?}"
+        );
+    }
+
+    #[test]
+    fn at_parses_rfc3339_relative_or_says_how() {
+        let now = t(10_000);
+        assert_eq!(
+            parse_at(Some("-15m"), now).expect("relative"),
+            t(10_000 - 900)
+        );
+        assert_eq!(
+            parse_at(Some("1970-01-01T01:00:00Z"), now).expect("rfc3339"),
+            t(3600)
+        );
+        assert_eq!(
+            parse_at(Some("1970-01-01T02:00:00 01:00"), now).expect("+ sent unencoded"),
+            t(3600)
+        );
+        for bad in [None, Some(""), Some("soon")] {
+            let e = parse_at(bad, now).expect_err("bad").to_string();
+            assert!(e.contains("at"), "{e}");
+        }
+    }
 }

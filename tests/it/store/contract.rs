@@ -483,6 +483,31 @@ pub async fn the_rest(store: &Store) {
         ]
     );
     assert_eq!(audit[1].event.details["rto_seconds"], 3600);
+    // Each audit says old → new: the override it replaced or removed.
+    assert_eq!(audit[2].event.details["previous"], serde_json::Value::Null);
+    assert!(
+        audit[2].event.message.contains("rpo config → 60s"),
+        "{:?}",
+        audit[2]
+    );
+    assert_eq!(audit[1].event.details["previous"]["set_by"], "api:alice");
+    assert!(
+        audit[1].event.message.contains("rto config → 3600s"),
+        "{:?}",
+        audit[1]
+    );
+    assert!(
+        !audit[1].event.message.contains("rpo"),
+        "unchanged: {:?}",
+        audit[1]
+    );
+    assert_eq!(audit[0].event.details["previous"]["set_by"], "api:bob");
+    assert!(
+        audit[0].event.message.contains("rpo 60s → config")
+            && audit[0].event.message.contains("rto 3600s → config"),
+        "{:?}",
+        audit[0]
+    );
 
     let role = |venture: &str, endpoint: &str, role, fenced| EndpointRoleRecord {
         venture: venture.into(),
