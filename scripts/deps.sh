@@ -15,7 +15,19 @@ if [ "$want" = test ]; then
   have_bin promtool || missing+=(prometheus)
   have_bin amtool || missing+=(prometheus-alertmanager)
   { have_bin haproxy || [ -x /usr/sbin/haproxy ]; } || missing+=(haproxy)
+  have_bin chromium || missing+=(chromium)
+  have_bin node || missing+=(nodejs)
+  have_bin npm || missing+=(npm)
 fi
+
+# The status page's browser tests (tests/browser): playwright-core and axe-core, pinned by the
+# committed package-lock.json, installed once.
+browser_modules() {
+  if [ "$want" = test ] && [ ! -d "$(dirname "$0")/../tests/browser/node_modules" ]; then
+    echo "backstop: npm ci --prefix tests/browser" >&2
+    npm ci --prefix "$(dirname "$0")/../tests/browser" --no-audit --no-fund >&2
+  fi
+}
 
 # schemathesis (tests/it/api/schemathesis.rs) lives in a venv under target/ (Debian's pip
 # refuses system installs); needs python3-venv.
@@ -34,6 +46,7 @@ fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   if [ "$want" = test ]; then venv_test; fi
+  browser_modules
   exit 0
 fi
 cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
@@ -47,3 +60,4 @@ sh -c "$cmd" >&2
 if [ "$want" = test ]; then venv_test; fi
 # Debian's packages start services where they can; the tests create their own clusters and
 # never use the system ones, so nothing else is needed here.
+browser_modules

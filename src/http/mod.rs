@@ -1,6 +1,7 @@
 //! The HTTP server: `/metrics`, `/healthz`, `/readyz`, the load-balancer checks under
-//! `/health/{venture}/{endpoint}/…` ([`crate::lb`]), the JSON API under `/api/v1` ([`api`]),
-//! hardened with timeouts, size limits and security headers. Writes need the admin token
+//! `/health/{venture}/{endpoint}/…` ([`crate::lb`]), the JSON API under `/api/v1` ([`api`]), the
+//! status page at `/` ([`page`]), hardened with timeouts, size limits and security headers
+//! ([`security`]). Writes need the admin token
 //! ([`auth`]) and are rate limited ([`limit`]).
 //!
 //! Handlers only read the [`SharedState`] snapshot and the [`Metrics`] registry; nothing they do
@@ -28,7 +29,9 @@ mod health;
 #[cfg(test)]
 mod health_tests;
 pub mod limit;
+pub mod page;
 mod response;
+pub mod security;
 mod serve;
 #[cfg(test)]
 mod tests;
@@ -123,6 +126,7 @@ pub fn router(app: AppState) -> Router {
         .route("/health/{venture}/{endpoint}/primary", get(health::primary))
         .route("/health/{venture}/{endpoint}/replica", get(health::replica))
         .merge(api::routes(&app))
+        .merge(page::routes())
         .fallback(handlers::not_found)
         .with_state(app);
     harden(routes, &Limits::default())

@@ -3,11 +3,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use super::{HttpError, MAX_BODY_BYTES, REQUEST_TIMEOUT};
@@ -30,33 +29,16 @@ impl Default for Limits {
     }
 }
 
-/// Security headers every response carries unless its handler set them itself.
-const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
-    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-    (header::X_FRAME_OPTIONS, "DENY"),
-    (header::REFERRER_POLICY, "no-referrer"),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; frame-ancestors 'none'",
-    ),
-    (header::CACHE_CONTROL, "no-store"),
-];
-
-/// Wraps `router` in the request timeout, the body size limit and the security headers.
+/// Wraps `router` in the request timeout, the body size limit and the security headers
+/// ([`super::security`]).
 pub fn harden(router: Router, limits: &Limits) -> Router {
-    let mut router = router
+    let router = router
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             limits.request_timeout,
         ))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes));
-    for (name, value) in SECURITY_HEADERS {
-        router = router.layer(SetResponseHeaderLayer::if_not_present(
-            name,
-            HeaderValue::from_static(value),
-        ));
-    }
-    router
+    super::security::layer(router)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes in-flight requests.

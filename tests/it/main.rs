@@ -13,6 +13,7 @@ mod harness;
 mod leader;
 mod notify;
 mod observability;
+mod page;
 mod pgbackrest;
 mod retention;
 mod runbooks;
