@@ -133,7 +133,12 @@ impl Health {
             ProbeOutcome::Failed => {
                 self.consecutive_successes = 0;
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                let first = *self.failing_since.get_or_insert(at);
+                let first = match self.failing_since {
+                    Some(first) if first <= at => first,
+                    // First failure, or the clock stepped back during the outage: the span
+                    // starts again here (never "not yet" until the clock catches up).
+                    _ => *self.failing_since.insert(at),
+                };
                 let down = self.consecutive_failures >= self.config.failure_threshold
                     && elapsed(first, at) >= self.config.min_down;
                 if down {
