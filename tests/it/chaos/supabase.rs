@@ -65,9 +65,9 @@ async fn a_misbehaving_management_api_never_hurts_the_agent() {
         Duration::from_secs(2),
     )
     .await;
-    let mut toml = format!(
+    let mut toml = String::from(
         "[agent]\nlisten = \"127.0.0.1:0\"\nstate = \"sqlite:STATE\"\n\
-         supabase_max_requests_per_min = 100000\n"
+         supabase_max_requests_per_min = 100000\n",
     );
     for (i, v) in ALL.iter().enumerate() {
         fake.put(
