@@ -11,6 +11,7 @@ use backstop::config::{self, Config};
 use backstop::telemetry::{self, LogFormat};
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = Cli::parse();
     // `retention` is pure and reads stdin: it needs no configuration, so a missing or broken
     // config file must not stop it.
@@ -50,6 +51,16 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(dispatch(cli.command, config));
     ExitCode::from(code)
+}
+
+/// A file-size limit (`ulimit -f`, systemd's `LimitFSIZE`) must reach the state store as a
+/// write error it reports (EFBIG), not kill the agent with SIGXFSZ.
+fn ignore_file_size_signal() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: SIG_IGN installs no handler code, and no other thread runs yet.
+    if let Err(e) = unsafe { signal(Signal::SIGXFSZ, SigHandler::SigIgn) } {
+        eprintln!("backstop: cannot ignore SIGXFSZ ({e}); a file-size limit would stop the agent");
+    }
 }
 
 async fn dispatch(command: Command, config: Config) -> u8 {

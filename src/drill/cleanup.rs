@@ -1,7 +1,8 @@
 //! Leftovers of a crash, cleaned at the next start (agent start and `backstop drill`):
 //!
 //! - a directory `scratch_dir/drills/<venture>.<id>` whose venture lock is free belongs to no
-//!   live drill: its cluster is stopped (`pg_ctl stop -m immediate`, else SIGKILL of its
+//!   live drill: commands still naming it (a restore that outlived its agent) are killed
+//!   ([`super::orphans`]), its cluster is stopped (`pg_ctl stop -m immediate`, else SIGKILL of its
 //!   postmaster), the directory removed, and drill `id` — if still `running` in the store —
 //!   finished as `aborted` with the tail of its server log;
 //! - a `running` record without a directory is aborted when its venture lock is free and either
@@ -79,6 +80,11 @@ pub async fn cleanup_leftovers(
         let dir = DrillDir::at(entry.path());
         let excerpt = tail(&dir.log(), 30);
         let began = std::time::Instant::now();
+        let orphans = super::orphans::kill_naming(dir.root());
+        if !orphans.is_empty() {
+            tracing::warn!(dir = %dir.root().display(), pids = ?orphans,
+                "killed commands an interrupted drill left running");
+        }
         let removed = dir.remove().await;
         let detail = match &removed {
             Ok(()) => format!(

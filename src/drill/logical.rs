@@ -59,7 +59,11 @@ pub async fn run_logical_drill(
     })?;
     let started_at = Utc::now();
     let clock = Instant::now();
-    let id = ctx.store.start_drill(venture, started_at, None).await?;
+    let id = ctx
+        .store
+        .start_drill(venture, started_at, None)
+        .await
+        .map_err(|e| super::record::counted(&ctx.state, venture, e))?;
     let dir = DrillDir::new(scratch_dir, venture, id);
     let mut progress = Progress::default();
     let snap = ctx.state.load();

@@ -40,6 +40,7 @@ mod logical_phases;
 pub mod logical_source;
 pub mod measure;
 pub mod notify;
+pub mod orphans;
 pub mod pg_version;
 pub mod pitr_check;
 pub mod record;

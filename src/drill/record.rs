@@ -20,7 +20,10 @@ pub async fn finish(
     id: i64,
     finish: &DrillFinish,
 ) -> Result<(), StoreError> {
-    store.finish_drill(id, finish).await?;
+    store
+        .finish_drill(id, finish)
+        .await
+        .map_err(|e| counted(state, venture, e))?;
     state.update(|s| {
         if let Some(v) = s.venture_mut(venture) {
             v.drill.observe(
@@ -33,6 +36,17 @@ pub async fn finish(
         }
     });
     Ok(())
+}
+
+/// Counts a store failure of `venture` in `backstop_errors_total{kind="store"}` (a full disk
+/// under the store must be visible, not only logged) and hands the error on.
+pub fn counted(state: &SharedState, venture: &str, e: StoreError) -> StoreError {
+    state.update(|s| {
+        if let Some(v) = s.venture_mut(venture) {
+            v.count_error(e.kind());
+        }
+    });
+    e
 }
 
 /// How a recorded drill ended, as both runners (physical and logical) report it.

@@ -239,7 +239,8 @@ pub async fn run_drill(
     let id = ctx
         .store
         .start_drill(venture, started_at, target_at_start)
-        .await?;
+        .await
+        .map_err(|e| super::record::counted(&ctx.state, venture, e))?;
     let dir = DrillDir::new(scratch_dir, venture, id);
     let mut progress = Progress::default();
     let prepare_took = clock.elapsed();

@@ -86,6 +86,11 @@ pub struct Health {
     consecutive_failures: u32,
     consecutive_successes: u32,
     failing_since: Option<DateTime<Utc>>,
+    /// Where the span is counted from while the clock is behind `failing_since` (it stepped
+    /// back during the failures): the step's time minus the span reached before it.
+    stepped_since: Option<DateTime<Utc>>,
+    /// The span of the current run of failures at its latest failure.
+    failing_span: Duration,
     last_result: Option<(ProbeOutcome, DateTime<Utc>)>,
 }
 
@@ -108,17 +113,52 @@ impl Health {
             consecutive_failures: 0,
             consecutive_successes: 0,
             failing_since: None,
+            stepped_since: None,
+            failing_span: Duration::ZERO,
             last_result: None,
         }
     }
 
+    /// The span of the run of failures once a failure at `at` is added (`failing_since` set).
+    /// With the clock at or past the first failure, first failure → `at`, whatever steps came
+    /// between (a glitch back and forth never shortens `min_down`). With the clock behind it (a
+    /// step back that has not caught up), the span goes on from the step with what it had
+    /// reached, instead of standing at zero until the clock catches up.
+    fn span_to(&mut self, at: DateTime<Utc>, prev: Option<DateTime<Utc>>) -> Duration {
+        let first = self.failing_since.unwrap_or(at);
+        if at >= first {
+            self.stepped_since = None;
+            return elapsed(first, at);
+        }
+        let base = match self.stepped_since {
+            Some(base) if base <= at => base,
+            _ => {
+                let reached = prev.map_or(Duration::ZERO, |p| {
+                    elapsed(self.stepped_since.filter(|b| *b <= p).unwrap_or(first), p)
+                });
+                chrono::TimeDelta::from_std(reached)
+                    .ok()
+                    .and_then(|d| at.checked_sub_signed(d))
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC)
+            }
+        };
+        self.stepped_since = Some(base);
+        elapsed(base, at)
+    }
+
     /// Feeds one probe result taken at `at`; returns the transition if the state changed.
     pub fn record(&mut self, outcome: ProbeOutcome, at: DateTime<Utc>) -> Option<Transition> {
+        let prev_failure = match self.last_result {
+            Some((ProbeOutcome::Failed, p)) => Some(p),
+            _ => None,
+        };
         self.last_result = Some((outcome, at));
         let next = match outcome {
             ProbeOutcome::Ok => {
                 self.consecutive_failures = 0;
                 self.failing_since = None;
+                self.stepped_since = None;
+                self.failing_span = Duration::ZERO;
                 self.consecutive_successes = self.consecutive_successes.saturating_add(1);
                 match self.state {
                     HealthState::Unknown => HealthState::Up,
@@ -133,9 +173,10 @@ impl Health {
             ProbeOutcome::Failed => {
                 self.consecutive_successes = 0;
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                let first = *self.failing_since.get_or_insert(at);
+                self.failing_since.get_or_insert(at);
+                self.failing_span = self.span_to(at, prev_failure);
                 let down = self.consecutive_failures >= self.config.failure_threshold
-                    && elapsed(first, at) >= self.config.min_down;
+                    && self.failing_span >= self.config.min_down;
                 if down {
                     HealthState::Down
                 } else {
@@ -186,11 +227,11 @@ impl Health {
         self.failing_since
     }
 
-    /// How long the current run of failures spans (first failure to latest result); zero when
-    /// the latest result was a success.
+    /// How long the current run of failures spans (first failure to latest result, across
+    /// clock steps as [`Health::record`] counts it); zero when the latest result was a success.
     pub fn failing_for(&self) -> Duration {
-        match (self.failing_since, self.last_result) {
-            (Some(first), Some((ProbeOutcome::Failed, at))) => elapsed(first, at),
+        match self.last_result {
+            Some((ProbeOutcome::Failed, _)) => self.failing_span,
             _ => Duration::ZERO,
         }
     }

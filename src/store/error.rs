@@ -51,6 +51,19 @@ pub enum StoreError {
         /// "the state store at <path>" or "the PostgreSQL state store".
         place: String,
     },
+    /// Writing the store's files failed at the operating-system level (SQLite: a write or
+    /// fsync I/O error): a full disk, a file-size limit, or a failing disk; nothing was written.
+    #[error(
+        "{place}: {what} could not be written to disk (a full disk, a file-size limit such as \
+         `ulimit -f` or systemd's LimitFSIZE, or a failing disk): free space or lift the limit, \
+         and check the kernel log — no record was written"
+    )]
+    WriteFailed {
+        /// Where.
+        place: String,
+        /// Which operation.
+        what: &'static str,
+    },
     /// Another process holds a lock on the store for too long.
     #[error(
         "{place} is locked by another process ({what}): make sure only one backstop uses a \
@@ -160,6 +173,14 @@ mod tests {
              (or raise its quota) — no record was written"
         );
         assert_eq!(full.kind(), ErrorKind::Store);
+        let write = StoreError::WriteFailed {
+            place: "the state store at /s.db".into(),
+            what: "recording a drill",
+        };
+        assert!(write.to_string().starts_with(
+            "the state store at /s.db: recording a drill could not be written to disk (a full disk"
+        ));
+        assert!(write.to_string().ends_with("— no record was written"));
         let newer = StoreError::NewerSchema { found: 9, known: 3 };
         assert!(newer
             .to_string()

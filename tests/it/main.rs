@@ -4,6 +4,7 @@
 mod agent;
 mod alerting;
 mod api;
+mod chaos;
 mod cli;
 mod collector;
 mod connect;

@@ -203,6 +203,20 @@ fn classify(place: &str, what: &'static str, e: rusqlite::Error) -> StoreError {
                     place: place.to_owned(),
                 }
             }
+            // EFBIG (a file-size limit) and EIO come back as these; ENOSPC as DiskFull.
+            ErrorCode::SystemIoFailure
+                if matches!(
+                    f.extended_code,
+                    rusqlite::ffi::SQLITE_IOERR_WRITE
+                        | rusqlite::ffi::SQLITE_IOERR_FSYNC
+                        | rusqlite::ffi::SQLITE_IOERR_TRUNCATE
+                ) =>
+            {
+                return StoreError::WriteFailed {
+                    place: place.to_owned(),
+                    what,
+                }
+            }
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
                 return StoreError::Busy {
                     place: place.to_owned(),
