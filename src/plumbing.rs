@@ -1,5 +1,6 @@
 //! The agent's store-backed background work: run-time objective overrides applied to the
-//! snapshot, notification sends recorded, and old rows pruned.
+//! snapshot (retention verdicts and the PITR window recomputed at once), notification sends
+//! recorded, and old rows pruned.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -50,8 +51,11 @@ pub async fn apply_overrides(
     if changed {
         state.update(|s| {
             for v in &mut s.ventures {
-                if let Some(o) = effective.get(&v.name) {
+                if let Some(o) = effective.get(&v.name).filter(|o| **o != v.objectives) {
                     v.objectives = o.clone();
+                    // Verdicts and required counts follow the policy (and PITR objective) now,
+                    // not at the next poll.
+                    crate::sources::derive::refresh(v);
                 }
             }
         });
@@ -237,6 +241,7 @@ mod tests {
             rto_seconds: None,
             pitr_window_seconds: None,
             backup_max_age_seconds: Some(3600),
+            retention: None,
             set_by: "api:test".into(),
             set_at: chrono::Utc::now(),
         };

@@ -10,6 +10,7 @@ mod extract;
 mod locate;
 mod raw;
 mod report;
+mod retention;
 mod secrets;
 mod sections;
 mod types;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 pub use duration::{format_duration, parse_duration, HumanDuration};
 pub use error::{ConfigError, Problem};
 pub use extract::ENV_PREFIX;
+pub use retention::{retention_from_json, RETENTION_KEYS};
 pub use types::{
     AgentConfig, Config, LogFormat, NotifyConfig, NotifyKind, NotifyTarget, Severity,
     PAGERDUTY_EVENTS_URL,

@@ -63,7 +63,7 @@ impl VentureConfig {
 }
 
 /// GFS retention, restic-compatible: a count per rule, `0` = rule unused, `-1` = unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RetentionPolicy {
     /// Keep the newest N backups.
     pub last: i32,

@@ -117,31 +117,13 @@ fn venture(
     }
 }
 
-/// Exactly what is given; absent rules are 0 (unused).
+/// Exactly what is given; absent rules are 0 (unused); out-of-range counts are reported.
 fn retention(path: &str, raw: &RawRetention, report: &mut Report<'_>) -> RetentionPolicy {
-    let mut rule = |key: &str, value: Option<i64>| -> i32 {
-        let Some(n) = value else { return 0 };
-        match i32::try_from(n) {
-            Ok(n) if n >= -1 => n,
-            _ => {
-                report.error(
-                    &format!("{path}.{key}"),
-                    format!(
-                        "{n} is out of range: use a count of backups to keep, or -1 for unlimited"
-                    ),
-                );
-                0
-            }
-        }
-    };
-    RetentionPolicy {
-        last: rule("last", raw.last),
-        hourly: rule("hourly", raw.hourly),
-        daily: rule("daily", raw.daily),
-        weekly: rule("weekly", raw.weekly),
-        monthly: rule("monthly", raw.monthly),
-        yearly: rule("yearly", raw.yearly),
+    let (policy, problems) = super::retention::policy(raw);
+    for (key, message) in problems {
+        report.error(&format!("{path}.{key}"), message);
     }
+    policy
 }
 
 fn endpoints(

@@ -8,6 +8,8 @@
 //! Version 2 adds `recoveries.rto_seconds` (the measured RTO of an executed recovery).
 //! Version 3 adds `failovers.holder` and `failover_steps.holder` (who drives a failover and who
 //! recorded each step, [`super::holder`]).
+//! Version 4 adds `objective_overrides.retention` (a run-time retention policy as JSON, `NULL` =
+//! the configured policy).
 //!
 //! SQLite keeps times as INTEGER microseconds since the Unix epoch (UTC) and days as
 //! `YYYY-MM-DD` text; PostgreSQL uses `timestamptz`, `date` and `jsonb` under schema `backstop`.
@@ -75,6 +77,9 @@ ALTER TABLE recoveries ADD COLUMN rto_seconds REAL;
 ALTER TABLE failovers ADD COLUMN holder TEXT;
 ALTER TABLE failover_steps ADD COLUMN holder TEXT;
 "#,
+    r#"
+ALTER TABLE objective_overrides ADD COLUMN retention TEXT;
+"#,
 ];
 
 /// PostgreSQL migrations (schema `backstop`), version = index + 1.
@@ -140,6 +145,9 @@ ALTER TABLE backstop.recoveries ADD COLUMN rto_seconds double precision;
     r#"
 ALTER TABLE backstop.failovers ADD COLUMN holder text;
 ALTER TABLE backstop.failover_steps ADD COLUMN holder text;
+"#,
+    r#"
+ALTER TABLE backstop.objective_overrides ADD COLUMN retention jsonb;
 "#,
 ];
 

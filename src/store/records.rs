@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::config::RetentionPolicy;
 use crate::state::Role;
 
 /// An audit-log entry to append.
@@ -222,6 +223,8 @@ pub struct ObjectiveOverride {
     pub pitr_window_seconds: Option<i64>,
     /// Maximum age of the newest backup in seconds.
     pub backup_max_age_seconds: Option<i64>,
+    /// The retention policy (stored as JSON, `{"daily": 7, …}`).
+    pub retention: Option<RetentionPolicy>,
     /// `api:<who>`.
     pub set_by: String,
     /// When.
@@ -327,12 +330,35 @@ fn override_change(
         )
         .filter(|(_, (a, b))| a != b)
         .map(|(n, (a, b))| format!("{n} {} → {}", show(a), show(b)))
+        .chain(retention_change(previous, next))
         .collect();
     if changes.is_empty() {
         "no change".to_owned()
     } else {
         changes.join(", ")
     }
+}
+
+/// `retention config → { daily = 14 }` when the retention override changes.
+fn retention_change(
+    previous: Option<&ObjectiveOverride>,
+    next: Option<&ObjectiveOverride>,
+) -> Option<String> {
+    let policy = |o: Option<&ObjectiveOverride>| o.and_then(|o| o.retention);
+    let show = |p: Option<RetentionPolicy>| p.map_or_else(|| "config".to_owned(), |p| p.describe());
+    let (a, b) = (policy(previous), policy(next));
+    (a != b).then(|| format!("retention {} → {}", show(a), show(b)))
+}
+
+/// Reads a stored retention override (`NULL` = the configured policy).
+pub(crate) fn stored_retention(text: Option<&str>) -> Result<Option<RetentionPolicy>, String> {
+    text.map(|t| serde_json::from_str(t).map_err(|e| format!("retention {t:?}: {e}")))
+        .transpose()
+}
+
+/// A retention override as stored (JSON text).
+pub(crate) fn retention_text(p: Option<&RetentionPolicy>) -> Option<String> {
+    p.map(|p| serde_json::to_string(p).unwrap_or_default())
 }
 
 /// The audit event written with [`crate::store::Store::set_override`]: who, when, and old → new
@@ -396,7 +422,7 @@ impl ObjectiveOverride {
             rto: secs(self.rto_seconds, base.rto),
             pitr_window: secs(self.pitr_window_seconds, base.pitr_window),
             backup_max_age: secs(self.backup_max_age_seconds, base.backup_max_age),
-            retention: base.retention,
+            retention: self.retention.unwrap_or(base.retention),
         }
     }
 }

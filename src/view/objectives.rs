@@ -2,8 +2,9 @@
 //! between them; and the body of `PUT …/objectives` with its validation (pure).
 //!
 //! An update names any subset of `rpo`, `rto`, `pitr_window`, `backup_max_age`, each a duration
-//! written as in the configuration (`"30s"`, `"4h"`, `"7d"`), or `null` to drop that field's
-//! override; fields not named keep their current value.
+//! written as in the configuration (`"30s"`, `"4h"`, `"7d"`), and `retention`, a policy with the
+//! keys and ranges of `[ventures.retention]` (`{"daily": 14, "weekly": 4}`); `null` drops that
+//! field's override; fields not named keep their current value.
 
 use std::time::Duration;
 
@@ -11,12 +12,15 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::ViewError;
-use crate::config::{format_duration, parse_duration, RetentionPolicy};
+use crate::config::{format_duration, parse_duration, retention_from_json, RetentionPolicy};
 use crate::state::Objectives;
 use crate::store::ObjectiveOverride;
 
-/// The editable objectives, in body order.
+/// The editable duration objectives, in body order.
 pub const FIELDS: [&str; 4] = ["rpo", "rto", "pitr_window", "backup_max_age"];
+
+/// Every editable objective: [`FIELDS`] and the retention policy.
+pub const EDITABLE: &str = "rpo, rto, pitr_window, backup_max_age, retention";
 
 /// The longest objective accepted (ten years).
 pub const MAX_OBJECTIVE: Duration = Duration::from_secs(10 * 366 * 86400);
@@ -40,7 +44,7 @@ pub struct ObjectiveValues {
     pub backup_max_age: String,
     /// … in seconds.
     pub backup_max_age_seconds: u64,
-    /// The retention policy (counts per rule; 0 unused, -1 unlimited); not editable at run time.
+    /// The retention policy (counts per rule; 0 unused, -1 unlimited).
     pub retention: Retention,
 }
 
@@ -105,6 +109,8 @@ pub struct OverrideView {
     pub pitr_window_seconds: Option<i64>,
     /// …
     pub backup_max_age_seconds: Option<i64>,
+    /// The retention policy it sets, `null` where the configuration applies.
+    pub retention: Option<Retention>,
 }
 
 /// `GET /api/v1/ventures/{v}/objectives`.
@@ -139,6 +145,7 @@ pub fn objectives(
             .zip(seconds(o))
             .filter(|(_, v)| v.is_some())
             .map(|(f, _)| *f)
+            .chain(o.retention.map(|_| "retention"))
             .collect()
     });
     ObjectivesView {
@@ -152,6 +159,7 @@ pub fn objectives(
             rto_seconds: o.rto_seconds,
             pitr_window_seconds: o.pitr_window_seconds,
             backup_max_age_seconds: o.backup_max_age_seconds,
+            retention: o.retention.map(Retention::from),
         }),
         overridden,
         editable,
@@ -168,11 +176,13 @@ fn seconds(o: &ObjectiveOverride) -> [Option<i64>; 4] {
 }
 
 /// A validated update: per field, `None` = unchanged, `Some(None)` = back to the configuration,
-/// `Some(Some(s))` = override with `s` seconds.
+/// `Some(Some(v))` = override with `v` (seconds, or the policy).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectiveUpdate {
     /// In [`FIELDS`] order.
     pub fields: [Option<Option<i64>>; 4],
+    /// The retention policy.
+    pub retention: Option<Option<RetentionPolicy>>,
 }
 
 impl ObjectiveUpdate {
@@ -191,16 +201,21 @@ impl ObjectiveUpdate {
         };
         if map.is_empty() {
             return Err(bad(format!(
-                "nothing to change: name at least one of {}",
-                FIELDS.join(", ")
+                "nothing to change: name at least one of {EDITABLE}"
             )));
         }
         let mut update = Self::default();
         for (key, value) in &map {
+            if key == "retention" {
+                update.retention = Some(match value {
+                    serde_json::Value::Null => None,
+                    policy => Some(retention_from_json(policy).map_err(bad)?),
+                });
+                continue;
+            }
             let Some(i) = FIELDS.iter().position(|f| f == key) else {
                 return Err(bad(format!(
-                    "unknown field {key:?}: the objectives that can be changed at run time are {} (retention only in the configuration file)",
-                    FIELDS.join(", ")
+                    "unknown field {key:?}: the objectives that can be changed at run time are {EDITABLE}"
                 )));
             };
             update.fields[i] = Some(match value {
@@ -230,18 +245,19 @@ impl ObjectiveUpdate {
                 *slot = v;
             }
         }
-        values
-            .iter()
-            .any(Option::is_some)
-            .then(|| ObjectiveOverride {
-                venture: venture.to_owned(),
-                rpo_seconds: values[0],
-                rto_seconds: values[1],
-                pitr_window_seconds: values[2],
-                backup_max_age_seconds: values[3],
-                set_by: set_by.to_owned(),
-                set_at: now,
-            })
+        let retention = self
+            .retention
+            .unwrap_or_else(|| current.and_then(|c| c.retention));
+        (values.iter().any(Option::is_some) || retention.is_some()).then(|| ObjectiveOverride {
+            venture: venture.to_owned(),
+            rpo_seconds: values[0],
+            rto_seconds: values[1],
+            pitr_window_seconds: values[2],
+            backup_max_age_seconds: values[3],
+            retention,
+            set_by: set_by.to_owned(),
+            set_at: now,
+        })
     }
 }
 
@@ -286,6 +302,20 @@ mod tests {
             ]
         );
         assert_eq!(parse(r#"{"rto": null}"#).expect("ok").fields[1], Some(None));
+        assert_eq!(
+            parse(r#"{"retention": {"last": 2, "monthly": -1}}"#)
+                .expect("ok")
+                .retention,
+            Some(Some(RetentionPolicy {
+                last: 2,
+                monthly: -1,
+                ..RetentionPolicy::default()
+            }))
+        );
+        assert_eq!(
+            parse(r#"{"retention": null}"#).expect("ok").retention,
+            Some(None)
+        );
         let cases = [
             (r#"{"rpo":"soon"}"#, "rpo: \"soon\" is not a duration"),
             (r#"{"rpo":"0s"}"#, "rpo: \"0s\" must be a whole number"),
@@ -295,7 +325,16 @@ mod tests {
             ),
             (r#"{"rto":30}"#, "rto: 30 is not a duration"),
             (r#"{"pitr_window":"5000w"}"#, "longer than ten years"),
-            (r#"{"retention":"x"}"#, "unknown field \"retention\""),
+            (r#"{"retention":"x"}"#, "retention: \"x\" is not a policy"),
+            (
+                r#"{"retention":{"daily":-3}}"#,
+                "retention.daily: -3 is out of range",
+            ),
+            (
+                r#"{"retention":{"keep_daily":3}}"#,
+                "retention.keep_daily: unknown rule",
+            ),
+            (r#"{"keep":1}"#, "unknown field \"keep\""),
             ("{}", "nothing to change"),
             ("[]", "must be a JSON object"),
             ("rpo=1", "not JSON"),
@@ -338,5 +377,30 @@ mod tests {
         assert_eq!(view.overridden, vec!["rpo", "backup_max_age"]);
         assert_eq!(view.in_force.rpo, "30s");
         assert_eq!(view.configured.rpo, "15m");
+
+        // Retention alone keeps an override; it merges and clears like the durations.
+        let kept = parse(r#"{"retention":{"last":3}}"#)
+            .expect("ok")
+            .apply("a", None, "api:admin", now)
+            .expect("some");
+        let view = objectives("a", &kept.apply(&base), &base, Some(&kept), true);
+        assert_eq!(view.overridden, vec!["retention"]);
+        assert_eq!(view.in_force.retention.last, 3);
+        assert_eq!(view.in_force.retention.daily, 0);
+        assert_eq!(view.configured.retention, RetentionPolicy::DEFAULT.into());
+        let both = parse(r#"{"rpo":"1m"}"#)
+            .expect("ok")
+            .apply("a", Some(&kept), "api:admin", now)
+            .expect("some");
+        assert_eq!(
+            (both.rpo_seconds, both.retention),
+            (Some(60), kept.retention)
+        );
+        let rpo_only = parse(r#"{"retention":null}"#)
+            .expect("ok")
+            .apply("a", Some(&both), "api:admin", now)
+            .expect("some");
+        assert_eq!(rpo_only.retention, None);
+        assert_eq!(rpo_only.apply(&base).retention, base.retention);
     }
 }

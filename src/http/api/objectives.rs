@@ -1,9 +1,11 @@
 //! Run-time objectives (DESIGN.md §3, §5): `GET /api/v1/ventures/{venture}/objectives` (open),
 //! `PUT` (admin token, rate limited) with any subset of `{"rpo", "rto", "pitr_window",
-//! "backup_max_age"}` (durations as in the configuration, `null` = back to the configured value),
-//! `DELETE` (the same guard) removes the override. Each change is stored and audited in one
-//! transaction (actor `api:admin`, old → new) and published into the snapshot before the answer,
-//! so the next scrape's `backstop_*_objective_seconds`, the checks and the alert rules use it.
+//! "backup_max_age", "retention"}` (durations as in the configuration, a policy as in
+//! `[ventures.retention]`; `null` = back to the configured value), `DELETE` (the same guard)
+//! removes the override. Each change is stored and audited in one transaction (actor
+//! `api:admin`, old → new) and published into the snapshot before the answer, so the next
+//! scrape's `backstop_*_objective_seconds` and `backstop_retention_*_backups`, the retention
+//! verdicts, the checks and the alert rules use it.
 
 use std::collections::HashMap;
 

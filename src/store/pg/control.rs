@@ -4,39 +4,48 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::types::ToSql;
 
 use super::history::insert_event;
-use super::Pg;
+use super::{Fail, Pg};
 use crate::store::records::*;
 use crate::store::{now, StoreError};
 
 type Time = DateTime<Utc>;
-type PgResult<T> = Result<T, tokio_postgres::Error>;
 
 /// The override of `venture` as stored now, locked for the rest of the transaction (read
 /// inside a write, for the audit's old value).
 async fn stored_override(
     tx: &tokio_postgres::Transaction<'_>,
     venture: &str,
-) -> PgResult<Option<ObjectiveOverride>> {
+) -> Result<Option<ObjectiveOverride>, Fail> {
     let row = tx
         .query_opt(
             "SELECT venture, rpo_seconds, rto_seconds, pitr_window_seconds,
-                    backup_max_age_seconds, set_by, set_at
+                    backup_max_age_seconds, set_by, set_at, retention::text
              FROM backstop.objective_overrides WHERE venture = $1 FOR UPDATE",
             &[&venture],
         )
         .await?;
-    row.map(|r| {
-        Ok(ObjectiveOverride {
-            venture: r.try_get(0)?,
-            rpo_seconds: r.try_get(1)?,
-            rto_seconds: r.try_get(2)?,
-            pitr_window_seconds: r.try_get(3)?,
-            backup_max_age_seconds: r.try_get(4)?,
-            set_by: r.try_get(5)?,
-            set_at: r.try_get(6)?,
-        })
+    row.as_ref().map(override_row).transpose()
+}
+
+/// One `objective_overrides` row (selected with `retention::text` last).
+fn override_row(r: &tokio_postgres::Row) -> Result<ObjectiveOverride, Fail> {
+    let retention: Option<String> = r.try_get(7)?;
+    Ok(ObjectiveOverride {
+        venture: r.try_get(0)?,
+        rpo_seconds: r.try_get(1)?,
+        rto_seconds: r.try_get(2)?,
+        pitr_window_seconds: r.try_get(3)?,
+        backup_max_age_seconds: r.try_get(4)?,
+        retention: stored_retention(retention.as_deref()).map_err(|value| {
+            Fail::Store(StoreError::Decode {
+                place: super::PLACE.into(),
+                what: "objective_overrides.retention",
+                value,
+            })
+        })?,
+        set_by: r.try_get(5)?,
+        set_at: r.try_get(6)?,
     })
-    .transpose()
 }
 
 impl Pg {
@@ -50,13 +59,14 @@ impl Pg {
             let previous = stored_override(&tx, &o.venture).await?;
             tx.execute(
                 "INSERT INTO backstop.objective_overrides (venture, rpo_seconds, rto_seconds,
-                     pitr_window_seconds, backup_max_age_seconds, set_by, set_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     pitr_window_seconds, backup_max_age_seconds, set_by, set_at, retention)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb)
                  ON CONFLICT (venture) DO UPDATE SET rpo_seconds = excluded.rpo_seconds,
                      rto_seconds = excluded.rto_seconds,
                      pitr_window_seconds = excluded.pitr_window_seconds,
                      backup_max_age_seconds = excluded.backup_max_age_seconds,
-                     set_by = excluded.set_by, set_at = excluded.set_at",
+                     set_by = excluded.set_by, set_at = excluded.set_at,
+                     retention = excluded.retention",
                 &[
                     &o.venture,
                     &o.rpo_seconds,
@@ -65,6 +75,7 @@ impl Pg {
                     &o.backup_max_age_seconds,
                     &o.set_by,
                     &o.set_at,
+                    &retention_text(o.retention.as_ref()),
                 ],
             )
             .await?;
@@ -109,23 +120,12 @@ impl Pg {
                 .client
                 .query(
                     "SELECT venture, rpo_seconds, rto_seconds, pitr_window_seconds,
-                            backup_max_age_seconds, set_by, set_at
+                            backup_max_age_seconds, set_by, set_at, retention::text
                      FROM backstop.objective_overrides ORDER BY venture",
                     &[],
                 )
                 .await?;
-            let list = rows.iter().map(|r| {
-                Ok(ObjectiveOverride {
-                    venture: r.try_get(0)?,
-                    rpo_seconds: r.try_get(1)?,
-                    rto_seconds: r.try_get(2)?,
-                    pitr_window_seconds: r.try_get(3)?,
-                    backup_max_age_seconds: r.try_get(4)?,
-                    set_by: r.try_get(5)?,
-                    set_at: r.try_get(6)?,
-                })
-            });
-            Ok(list.collect::<PgResult<_>>()?)
+            rows.iter().map(override_row).collect::<Result<_, Fail>>()
         }
         .await;
         c.done("listing objective overrides", result)

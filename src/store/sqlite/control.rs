@@ -11,6 +11,21 @@ use crate::store::{now, StoreError};
 
 type Time = DateTime<Utc>;
 
+/// One `objective_overrides` row (the columns in table order, `retention` last).
+fn override_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObjectiveOverride> {
+    let retention: Option<String> = r.get(7)?;
+    Ok(ObjectiveOverride {
+        venture: r.get(0)?,
+        rpo_seconds: r.get(1)?,
+        rto_seconds: r.get(2)?,
+        pitr_window_seconds: r.get(3)?,
+        backup_max_age_seconds: r.get(4)?,
+        retention: stored_retention(retention.as_deref()).map_err(|e| bad(7, Type::Text, e))?,
+        set_by: r.get(5)?,
+        set_at: time(r, 6)?,
+    })
+}
+
 /// The override of `venture` as stored now (read inside a write, for the audit's old value).
 fn stored_override(
     tx: &rusqlite::Transaction<'_>,
@@ -19,20 +34,10 @@ fn stored_override(
     use rusqlite::OptionalExtension;
     tx.query_row(
         "SELECT venture, rpo_seconds, rto_seconds, pitr_window_seconds,
-                backup_max_age_seconds, set_by, set_at
+                backup_max_age_seconds, set_by, set_at, retention
          FROM objective_overrides WHERE venture = ?1",
         [venture],
-        |r| {
-            Ok(ObjectiveOverride {
-                venture: r.get(0)?,
-                rpo_seconds: r.get(1)?,
-                rto_seconds: r.get(2)?,
-                pitr_window_seconds: r.get(3)?,
-                backup_max_age_seconds: r.get(4)?,
-                set_by: r.get(5)?,
-                set_at: time(r, 6)?,
-            })
-        },
+        override_row,
     )
     .optional()
 }
@@ -46,13 +51,14 @@ impl Sqlite {
             let previous = stored_override(tx, &o.venture)?;
             tx.execute(
                 "INSERT INTO objective_overrides (venture, rpo_seconds, rto_seconds,
-                     pitr_window_seconds, backup_max_age_seconds, set_by, set_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     pitr_window_seconds, backup_max_age_seconds, set_by, set_at, retention)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (venture) DO UPDATE SET rpo_seconds = excluded.rpo_seconds,
                      rto_seconds = excluded.rto_seconds,
                      pitr_window_seconds = excluded.pitr_window_seconds,
                      backup_max_age_seconds = excluded.backup_max_age_seconds,
-                     set_by = excluded.set_by, set_at = excluded.set_at",
+                     set_by = excluded.set_by, set_at = excluded.set_at,
+                     retention = excluded.retention",
                 params![
                     o.venture,
                     o.rpo_seconds,
@@ -60,7 +66,8 @@ impl Sqlite {
                     o.pitr_window_seconds,
                     o.backup_max_age_seconds,
                     o.set_by,
-                    us(o.set_at)
+                    us(o.set_at),
+                    retention_text(o.retention.as_ref())
                 ],
             )?;
             insert_event(tx, &override_set_event(&o, previous.as_ref()))?;
@@ -95,20 +102,10 @@ impl Sqlite {
         self.run("listing objective overrides", |c| {
             Ok(c.prepare(
                 "SELECT venture, rpo_seconds, rto_seconds, pitr_window_seconds,
-                        backup_max_age_seconds, set_by, set_at
+                        backup_max_age_seconds, set_by, set_at, retention
                  FROM objective_overrides ORDER BY venture",
             )?
-            .query_map([], |r| {
-                Ok(ObjectiveOverride {
-                    venture: r.get(0)?,
-                    rpo_seconds: r.get(1)?,
-                    rto_seconds: r.get(2)?,
-                    pitr_window_seconds: r.get(3)?,
-                    backup_max_age_seconds: r.get(4)?,
-                    set_by: r.get(5)?,
-                    set_at: time(r, 6)?,
-                })
-            })?
+            .query_map([], override_row)?
             .collect::<Result<_, _>>()?)
         })
         .await

@@ -245,6 +245,7 @@ async fn agent_records_every_send_in_the_store() {
             rto_seconds: None,
             pitr_window_seconds: None,
             backup_max_age_seconds: None,
+            retention: None,
             set_by: "api:test".into(),
             set_at: chrono::Utc::now(),
         })

@@ -451,14 +451,38 @@ pub async fn the_rest(store: &Store) {
         rto_seconds: None,
         pitr_window_seconds: Some(7 * 86400),
         backup_max_age_seconds: None,
+        retention: None,
         set_by: "api:alice".into(),
         set_at: t(5),
     };
     store.set_override(&o).await.expect("set");
     o.rto_seconds = Some(3600);
+    o.retention = Some(backstop::config::RetentionPolicy {
+        last: 3,
+        daily: 14,
+        yearly: -1,
+        ..Default::default()
+    });
     o.set_by = "api:bob".into();
     store.set_override(&o).await.expect("replace");
     assert_eq!(store.overrides().await.expect("overrides"), vec![o.clone()]);
+    // A retention-only override (every duration from the configuration) round-trips too.
+    let only_retention = ObjectiveOverride {
+        venture: "obj-ret".into(),
+        rpo_seconds: None,
+        pitr_window_seconds: None,
+        retention: Some(backstop::config::RetentionPolicy::default()),
+        ..o.clone()
+    };
+    store.set_override(&only_retention).await.expect("set");
+    assert_eq!(
+        store.overrides().await.expect("overrides"),
+        vec![o.clone(), only_retention]
+    );
+    assert!(store
+        .clear_override("obj-ret", "api:carol")
+        .await
+        .expect("clear"));
     assert!(store
         .clear_override("obj", "api:carol")
         .await
@@ -488,6 +512,18 @@ pub async fn the_rest(store: &Store) {
         ]
     );
     assert_eq!(audit[1].event.details["rto_seconds"], 3600);
+    assert_eq!(
+        audit[1].event.details["retention"],
+        serde_json::json!({"last": 3, "hourly": 0, "daily": 14, "weekly": 0, "monthly": 0, "yearly": -1})
+    );
+    assert!(
+        audit[1]
+            .event
+            .message
+            .contains("retention config → { last = 3, daily = 14, yearly = -1 }"),
+        "{:?}",
+        audit[1]
+    );
     // Each audit says old → new: the override it replaced or removed.
     assert_eq!(audit[2].event.details["previous"], serde_json::Value::Null);
     assert!(
@@ -509,7 +545,11 @@ pub async fn the_rest(store: &Store) {
     assert_eq!(audit[0].event.details["previous"]["set_by"], "api:bob");
     assert!(
         audit[0].event.message.contains("rpo 60s → config")
-            && audit[0].event.message.contains("rto 3600s → config"),
+            && audit[0].event.message.contains("rto 3600s → config")
+            && audit[0]
+                .event
+                .message
+                .contains("retention { last = 3, daily = 14, yearly = -1 } → config"),
         "{:?}",
         audit[0]
     );

@@ -6,7 +6,7 @@ mod crash;
 
 use backstop::error::ErrorKind;
 use backstop::secret::Secret;
-use backstop::store::{NewEvent, Store, StoreError, StoreOptions};
+use backstop::store::{NewEvent, ObjectiveOverride, Store, StoreError, StoreOptions};
 
 use crate::harness;
 
@@ -69,6 +69,37 @@ async fn postgres_contract() {
     }
     a.append_event(&e).await.expect("reconnected");
 
+    // A version-3 database (before the retention override) is upgraded on open; its
+    // overrides read back without a policy and can take one.
+    pg.exec("CREATE DATABASE v3").await.expect("create db");
+    let v3 = pg_url(&pg, "v3");
+    drop(Store::open(&v3).await.expect("fresh db"));
+    let client = backstop::postgres::connect(&v3, &Default::default())
+        .await
+        .expect("connect");
+    client
+        .batch_execute(
+            "ALTER TABLE backstop.objective_overrides DROP COLUMN retention;
+             DELETE FROM backstop.schema_migrations WHERE version = 4;
+             INSERT INTO backstop.objective_overrides (venture, rto_seconds, set_by, set_at)
+             VALUES ('old', 600, 'api:admin', now());",
+        )
+        .await
+        .expect("back to version 3");
+    let upgraded = Store::open(&v3).await.expect("upgrade");
+    assert_eq!(upgraded.schema_version().await.expect("v"), 4);
+    let mut old = upgraded.overrides().await.expect("overrides");
+    assert_eq!(
+        (old.len(), old[0].rto_seconds, old[0].retention),
+        (1, Some(600), None)
+    );
+    old[0].retention = Some(backstop::config::RetentionPolicy {
+        weekly: 5,
+        ..Default::default()
+    });
+    upgraded.set_override(&old[0]).await.expect("set");
+    assert_eq!(upgraded.overrides().await.expect("overrides"), old);
+
     // Migrations are idempotent; a newer schema is refused with what to do.
     assert_eq!(
         Store::open(&url)
@@ -77,7 +108,7 @@ async fn postgres_contract() {
             .schema_version()
             .await
             .expect("v"),
-        3
+        4
     );
     pg.exec("CREATE DATABASE newer").await.expect("create db");
     let newer = pg_url(&pg, "newer");
@@ -95,7 +126,7 @@ async fn postgres_contract() {
     let err = Store::open(&newer).await.expect_err("newer schema");
     assert_eq!(
         err.to_string(),
-        "the state store was written by a newer backstop (schema 42 > 3): upgrade backstop or \
+        "the state store was written by a newer backstop (schema 42 > 4): upgrade backstop or \
          point agent.state elsewhere"
     );
 }
@@ -120,7 +151,7 @@ async fn sqlite_migrations_and_open_errors() {
     let url = sqlite_url(dir.path());
     for _ in 0..2 {
         let store = Store::open(&url).await.expect("open");
-        assert_eq!(store.schema_version().await.expect("version"), 3);
+        assert_eq!(store.schema_version().await.expect("version"), 4);
     }
     let conn = rusqlite::Connection::open(dir.path().join("state.db")).expect("raw open");
     conn.execute("INSERT INTO schema_migrations VALUES (7, 0)", [])
@@ -128,7 +159,7 @@ async fn sqlite_migrations_and_open_errors() {
     drop(conn);
     let err = Store::open(&url).await.expect_err("newer");
     assert!(
-        matches!(err, StoreError::NewerSchema { found: 7, known: 3 }),
+        matches!(err, StoreError::NewerSchema { found: 7, known: 4 }),
         "{err}"
     );
     assert!(err
@@ -167,8 +198,9 @@ async fn sqlite_migrations_and_open_errors() {
     assert!(text.contains("the PostgreSQL state store"), "{text}");
 }
 
-/// A version-1 store (before `recoveries.rto_seconds` and failover holders) is upgraded in place
-/// on open; its recoveries read back without an RTO, its failovers and steps without a holder.
+/// A version-1 store (before `recoveries.rto_seconds`, failover holders and the retention
+/// override) is upgraded in place on open; its recoveries read back without an RTO, its
+/// failovers and steps without a holder, its objective overrides without a retention policy.
 #[tokio::test]
 async fn sqlite_upgrade_adds_the_recovery_rto() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -179,7 +211,10 @@ async fn sqlite_upgrade_adds_the_recovery_rto() {
         "ALTER TABLE recoveries DROP COLUMN rto_seconds;
          ALTER TABLE failovers DROP COLUMN holder;
          ALTER TABLE failover_steps DROP COLUMN holder;
-         DELETE FROM schema_migrations WHERE version IN (2, 3);
+         ALTER TABLE objective_overrides DROP COLUMN retention;
+         DELETE FROM schema_migrations WHERE version IN (2, 3, 4);
+         INSERT INTO objective_overrides (venture, rpo_seconds, set_by, set_at)
+         VALUES ('old', 60, 'api:admin', 1767225600000000);
          INSERT INTO failovers (venture, epoch, from_endpoint, to_endpoint, planned, state,
                                 started_at, updated_at)
          VALUES ('old', 1, 'pg1', 'pg2', 0, 'fenced', 1767225600000000, 1767225600000000);
@@ -192,7 +227,27 @@ async fn sqlite_upgrade_adds_the_recovery_rto() {
     .expect("back to version 1");
     drop(conn);
     let store = Store::open(&url).await.expect("upgrade");
-    assert_eq!(store.schema_version().await.expect("version"), 3);
+    assert_eq!(store.schema_version().await.expect("version"), 4);
+    let kept = store.overrides().await.expect("overrides");
+    assert_eq!(
+        (kept.len(), kept[0].rpo_seconds, kept[0].retention),
+        (1, Some(60), None)
+    );
+    let policy = backstop::config::RetentionPolicy {
+        last: 2,
+        ..Default::default()
+    };
+    store
+        .set_override(&ObjectiveOverride {
+            retention: Some(policy),
+            ..kept[0].clone()
+        })
+        .await
+        .expect("retention on the upgraded store");
+    assert_eq!(
+        store.overrides().await.expect("overrides")[0].retention,
+        Some(policy)
+    );
     let old = store
         .in_flight_failover("old")
         .await
