@@ -156,6 +156,7 @@ fn failover(id: i64, outcome: Option<&str>, planned: bool) -> crate::store::Fail
         updated_at: at,
         finished_at: outcome.map(|_| at + chrono::TimeDelta::seconds(14)),
         outcome: outcome.map(str::to_owned),
+        holder: None,
         steps: vec![],
     }
 }
