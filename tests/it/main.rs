@@ -15,6 +15,7 @@ mod notify;
 mod pgbackrest;
 mod retention;
 mod runbooks;
+mod secrets;
 mod store;
 mod systemd_unit;
 mod supabase;
