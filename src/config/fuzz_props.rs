@@ -28,7 +28,11 @@ fn a_bad_value_names_its_line_and_key() {
     let src = "[agent]\npoll_interval = \"10 parsecs\"\n";
     let err = fuzzing::config(src.as_bytes()).expect_err("bad duration");
     let p = &err.problems()[0];
-    assert_eq!((p.line, p.path.as_str()), (Some(2), "agent.poll_interval"), "{err}");
+    assert_eq!(
+        (p.line, p.path.as_str()),
+        (Some(2), "agent.poll_interval"),
+        "{err}"
+    );
 }
 
 /// TOML-ish lines: tables, keys the loader knows, values of every type, some broken.
@@ -43,13 +47,40 @@ fn toml_ish() -> impl Strategy<Value = Vec<u8>> {
         Just("[[notify]]".to_owned()),
         (
             prop::sample::select(vec![
-                "name", "listen", "kind", "rpo", "rto", "mode", "dsn_env", "stanza", "when",
-                "run", "retention", "poll_interval", "project_ref", "role", "cooldown", "x",
+                "name",
+                "listen",
+                "kind",
+                "rpo",
+                "rto",
+                "mode",
+                "dsn_env",
+                "stanza",
+                "when",
+                "run",
+                "retention",
+                "poll_interval",
+                "project_ref",
+                "role",
+                "cooldown",
+                "x",
             ]),
             prop::sample::select(vec![
-                "\"acme\"", "\"15m\"", "\"pgbackrest\"", "\"supabase\"", "\"auto\"", "-1",
-                "1e400", "{ daily = 7 }", "[1, \"a\"]", "\"127.0.0.1:0\"", "\"\"", "true",
-                "\"abcdefghijklmnopqrst\"", "\"backup_stale\"", "2026-01-01T00:00:00Z", "\"",
+                "\"acme\"",
+                "\"15m\"",
+                "\"pgbackrest\"",
+                "\"supabase\"",
+                "\"auto\"",
+                "-1",
+                "1e400",
+                "{ daily = 7 }",
+                "[1, \"a\"]",
+                "\"127.0.0.1:0\"",
+                "\"\"",
+                "true",
+                "\"abcdefghijklmnopqrst\"",
+                "\"backup_stale\"",
+                "2026-01-01T00:00:00Z",
+                "\"",
             ]),
         )
             .prop_map(|(k, v)| format!("{k} = {v}")),

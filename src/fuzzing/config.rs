@@ -38,7 +38,8 @@ pub fn config(data: &[u8]) -> Result<(), ConfigError> {
 
 /// True when `message` says `line N`.
 fn names_a_line(message: &str) -> bool {
-    message.split("line ").skip(1).any(|rest| {
-        rest.chars().next().is_some_and(|c| c.is_ascii_digit())
-    })
+    message
+        .split("line ")
+        .skip(1)
+        .any(|rest| rest.chars().next().is_some_and(|c| c.is_ascii_digit()))
 }

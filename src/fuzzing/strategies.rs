@@ -13,11 +13,38 @@ pub(crate) fn bytes() -> impl Strategy<Value = Vec<u8>> {
 
 /// Tokens a mutation may splice in: JSON/TOML punctuation, keywords, extreme numbers, odd text.
 const TOKENS: [&str; 32] = [
-    "{", "}", "[", "]", "\"", ",", ":", "=", "\n", "null", "true", "false", "-1", "0",
-    "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-    "9223372036854775807", "1e308", "-0.0", "\"\\u0000\"", "\u{feff}", "é", "\\", "[[ventures]]",
-    "[agent]", "name = ", "\"type\":\"file\",\"size\":18446744073709551615,\"time\":1,",
-    "ERROR: [055]: ", "stanza: demo\nstatus: ok\n", "9999-12-31T23:59:59Z", "\"status\":",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ",",
+    ":",
+    "=",
+    "\n",
+    "null",
+    "true",
+    "false",
+    "-1",
+    "0",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "9223372036854775807",
+    "1e308",
+    "-0.0",
+    "\"\\u0000\"",
+    "\u{feff}",
+    "é",
+    "\\",
+    "[[ventures]]",
+    "[agent]",
+    "name = ",
+    "\"type\":\"file\",\"size\":18446744073709551615,\"time\":1,",
+    "ERROR: [055]: ",
+    "stanza: demo\nstatus: ok\n",
+    "9999-12-31T23:59:59Z",
+    "\"status\":",
 ];
 
 /// One edit of a seed.
@@ -77,7 +104,10 @@ fn apply(data: &mut Vec<u8>, edit: &Edit) {
         }
         Edit::Number { at, token } => {
             let at = pos(at);
-            let Some(start) = data[at..].iter().position(u8::is_ascii_digit).map(|i| at + i)
+            let Some(start) = data[at..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|i| at + i)
             else {
                 return;
             };
@@ -106,5 +136,10 @@ pub(crate) fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
 
 /// The seeds of `target` mutated (see [`mutated`]).
 pub(crate) fn mutated_seeds(target: &str) -> impl Strategy<Value = Vec<u8>> {
-    mutated(super::seeds::seeds(target).into_iter().map(|(_, d)| d).collect())
+    mutated(
+        super::seeds::seeds(target)
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect(),
+    )
 }

@@ -95,7 +95,11 @@ pub(super) fn apply(
             }
             let key = rule.key(t, nr);
             if Some(key) != within_last[r] || oldest {
-                let prefix = if Some(key) == within_last[r] { "oldest " } else { "" };
+                let prefix = if Some(key) == within_last[r] {
+                    "oldest "
+                } else {
+                    ""
+                };
                 reasons.push(format!("{prefix}{} {d}", rule.within_reason()));
                 within_last[r] = Some(key);
             }

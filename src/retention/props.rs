@@ -41,12 +41,22 @@ fn secs() -> impl Strategy<Value = i64> {
 }
 
 fn item() -> impl Strategy<Value = Item> {
-    (secs(), -86_399i32..86_400, 0u8..4, proptest::option::of(0usize..30), 0usize..30)
+    (
+        secs(),
+        -86_399i32..86_400,
+        0u8..4,
+        proptest::option::of(0usize..30),
+        0usize..30,
+    )
         .prop_map(|(s, off, kind, prior, label)| Item {
             time: at(s, off),
             label: Some(format!("b{label}")),
-            kind: [None, Some(BackupKind::Full), Some(BackupKind::Diff), Some(BackupKind::Incr)]
-                [usize::from(kind)],
+            kind: [
+                None,
+                Some(BackupKind::Full),
+                Some(BackupKind::Diff),
+                Some(BackupKind::Incr),
+            ][usize::from(kind)],
             prior: prior.map(|p| format!("b{p}")),
         })
 }
@@ -66,7 +76,14 @@ fn policy() -> impl Strategy<Value = Policy> {
     let count = || prop_oneof![Just(0), Just(-1), 1i32..10];
     (
         (count(), count(), count(), count(), count(), count()),
-        (duration(), duration(), duration(), duration(), duration(), duration()),
+        (
+            duration(),
+            duration(),
+            duration(),
+            duration(),
+            duration(),
+            duration(),
+        ),
     )
         .prop_map(|((l, h, d, w, m, y), (wi, wh, wd, ww, wm, wy))| Policy {
             last: l,
@@ -89,7 +106,10 @@ fn every_seed_decodes_and_holds() {
     for (name, data) in seeds("retention") {
         let (policy, items) = decode_retention(&data);
         assert!(!items.is_empty() && !policy.is_empty(), "{name}");
-        let kept = check_retention(&policy, &items).iter().filter(|v| v.keep).count();
+        let kept = check_retention(&policy, &items)
+            .iter()
+            .filter(|v| v.keep)
+            .count();
         assert!(kept > 0, "{name}");
     }
 }

@@ -1,18 +1,19 @@
 //! Secrets never leak (DESIGN.md §14): the real agent (`backstop run`) runs with a database
 //! password (a real cluster requiring scram for the role), an admin token, Supabase access
-//! tokens, a Sentry DSN, a PagerDuty routing key and a Slack webhook URL, all known; errors are
-//! caused on purpose (a wrong password on one endpoint, a Supabase 401, a failing drill and a
-//! failing trigger, a write with a wrong token), then every output is searched for every
-//! secret: the agent's stdout and stderr, `/metrics`, every GET route on the agent, `backstop
-//! report` (md, html, json), `backstop check --json`, and the bodies the Sentry, PagerDuty and
-//! Slack fakes received. Nothing may contain any of them.
+//! tokens, a Sentry DSN, a PagerDuty routing key, a Slack URL and a trigger webhook URL, all
+//! known; errors are caused on purpose (a wrong password on one endpoint, a Supabase 401, a
+//! failing drill, a failing command trigger and webhook trigger, a write with a wrong token, a
+//! second agent that cannot listen), then every output is searched for every secret: the
+//! agents' stdout and stderr, `/metrics`, every GET route on the agent, `backstop report` (md,
+//! html, json), `backstop check --json`, and the bodies the Sentry, PagerDuty, Slack and trigger
+//! webhook fakes received. Nothing may contain any of them.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::fake_http::{FakeHttp, Recorded};
+use crate::harness::fake_http::{FakeHttp, Recorded, Reply};
 use crate::harness::http::{get, sample};
 use crate::harness::supabase_api::{project_ref, FakeBackup, FakeProject, FakeSupabase};
 use crate::harness::{self};
@@ -26,9 +27,10 @@ const REVOKED_TOKEN: &str = "sbp_SECRET_revoked_fedcba9876543210ff";
 const SENTRY_KEY: &str = "sentrykeySECRET0042";
 const PD_KEY: &str = "pdkey-SECRET-0123456789abcdef0123";
 const SLACK_TOKEN: &str = "slacktoken-SECRET-xoxo-77";
+const HOOK_TOKEN: &str = "hooktoken-SECRET-trigger-31";
 
 /// Every secret the agent is given, with a name for messages.
-const SECRETS: [(&str, &str); 9] = [
+const SECRETS: [(&str, &str); 10] = [
     ("database password", PASSWORD),
     ("wrong database password", WRONG_PASSWORD),
     ("admin token", ADMIN_TOKEN),
@@ -38,6 +40,7 @@ const SECRETS: [(&str, &str); 9] = [
     ("Sentry key", SENTRY_KEY),
     ("PagerDuty routing key", PD_KEY),
     ("Slack webhook token", SLACK_TOKEN),
+    ("trigger webhook token", HOOK_TOKEN),
 ];
 
 /// A `pgbackrest` whose `info` lists no stanza and whose `restore` fails after a moment.
@@ -107,6 +110,11 @@ name = "acme"
   run = "echo restoring failed; exit 3"
   cooldown = "1s"
   timeout = "10s"
+  [[ventures.triggers]]
+  when = "drill_failed"
+  webhook_url_env = "SECRETS_HOOK_URL"
+  cooldown = "1s"
+  timeout = "10s"
 
 [[ventures]]
 name = "shop"
@@ -140,7 +148,7 @@ name = "revoked"
 }
 
 /// The environment holding every secret.
-fn env(port: u16, sentry: &FakeHttp, slack: &FakeHttp) -> Vec<(String, String)> {
+fn env(port: u16, sentry: &FakeHttp, slack: &FakeHttp, hook: &FakeHttp) -> Vec<(String, String)> {
     let dsn = |pw: &str| format!("postgres://app:{pw}@127.0.0.1:{port}/postgres?sslmode=disable");
     [
         ("SECRETS_PG1_DSN", dsn(PASSWORD)),
@@ -153,7 +161,14 @@ fn env(port: u16, sentry: &FakeHttp, slack: &FakeHttp) -> Vec<(String, String)> 
             "SECRETS_SLACK_URL",
             format!("http://{}/services/T000/B000/{SLACK_TOKEN}", slack.addr),
         ),
-        ("SENTRY_DSN", format!("http://{SENTRY_KEY}@{}/42", sentry.addr)),
+        (
+            "SECRETS_HOOK_URL",
+            format!("http://{}/hooks/{HOOK_TOKEN}?key={HOOK_TOKEN}", hook.addr),
+        ),
+        (
+            "SENTRY_DSN",
+            format!("http://{SENTRY_KEY}@{}/42", sentry.addr),
+        ),
         ("RUST_LOG", "debug".to_owned()),
     ]
     .into_iter()
@@ -225,7 +240,9 @@ async fn no_secret_reaches_any_output() {
         r#"{"status":"success","message":"Event processed","dedup_key":"k"}"#,
     )
     .await;
-    let slack = FakeHttp::start(200, "\"ok\"").await;
+    let slack = FakeHttp::scripted(vec![Reply::text(200, "ok")]).await;
+    // The webhook trigger's endpoint fails: the trigger's error must not carry its URL.
+    let hook = FakeHttp::start(500, r#"{"error":"down"}"#).await;
     let supabase = FakeSupabase::start(&[SUPABASE_TOKEN], 1000, Duration::from_secs(60)).await;
     for i in [1, 2] {
         supabase.put(
@@ -241,8 +258,10 @@ async fn no_secret_reaches_any_output() {
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let config = config(root.path(), port, &pd, &supabase);
     let config_arg = config.to_str().expect("utf-8").to_owned();
-    let env = env(pg.port(), &sentry, &slack);
-    let checked = backstop(&["config", "check", "--config", &config_arg], &env);
+    let env = env(pg.port(), &sentry, &slack, &hook);
+    let checked = tokio::task::block_in_place(|| {
+        backstop(&["config", "check", "--config", &config_arg], &env)
+    });
     assert!(checked.contains("ok:"), "{checked}");
 
     let stdout = root.path().join("agent.stdout");
@@ -262,10 +281,10 @@ async fn no_secret_reaches_any_output() {
 
     // The errors: pg2's wrong password and the revoked token happen on their own; a write with
     // a wrong token, then a drill whose restore fails (drill_failed: notifications, trigger).
-    let (status, body) = post(addr, "/api/v1/ventures/acme/drills", WRONG_ADMIN_TOKEN).await;
-    assert_eq!(status, 401, "{body}");
-    let (status, body) = post(addr, "/api/v1/ventures/acme/drills", ADMIN_TOKEN).await;
-    assert_eq!(status, 202, "{body}");
+    let (status, refused) = post(addr, "/api/v1/ventures/acme/drills", WRONG_ADMIN_TOKEN).await;
+    assert_eq!(status, 401, "{refused}");
+    let (status, accepted) = post(addr, "/api/v1/ventures/acme/drills", ADMIN_TOKEN).await;
+    assert_eq!(status, 202, "{accepted}");
 
     let deadline = Duration::from_secs(60);
     wait_for("the revoked token's 401", deadline, || {
@@ -273,19 +292,28 @@ async fn no_secret_reaches_any_output() {
     })
     .await;
     wait_for("drill_failed at PagerDuty and Slack", deadline, || {
-        pd.requests().iter().any(|r| r.text().contains("drill_failed"))
+        pd.requests()
+            .iter()
+            .any(|r| r.text().contains("drill_failed"))
             && !slack.requests().is_empty()
     })
     .await;
-    let mut metrics = String::new();
     let deadline_at = Instant::now() + deadline;
-    loop {
-        metrics = get(addr, "/metrics", &[]).await.body;
-        let failed_trigger = sample(
-            &metrics,
-            "backstop_trigger_runs_total",
-            &[("venture", "acme"), ("outcome", "failed")],
-        );
+    let metrics = loop {
+        let metrics = get(addr, "/metrics", &[]).await.body;
+        let failed = |trigger: &str| {
+            sample(
+                &metrics,
+                "backstop_trigger_runs_total",
+                &[
+                    ("venture", "acme"),
+                    ("trigger", trigger),
+                    ("outcome", "failed"),
+                ],
+            )
+            .is_some_and(|n| n >= 1.0)
+        };
+        let triggers_failed = failed("drill_failed") && failed("drill_failed_2");
         let pg2_down = sample(
             &metrics,
             "backstop_endpoint_poll_up",
@@ -297,27 +325,41 @@ async fn no_secret_reaches_any_output() {
             &[("venture", "acme"), ("endpoint", "pg1")],
         );
         let revoked_down = sample(&metrics, "backstop_source_up", &[("venture", "revoked")]);
-        if failed_trigger.is_some_and(|n| n >= 1.0) && pg2_down == Some(0.0) && pg1_up == Some(1.0)
+        if triggers_failed
+            && pg2_down == Some(0.0)
+            && pg1_up == Some(1.0)
             && revoked_down == Some(0.0)
         {
-            break;
+            break metrics;
         }
         assert!(
             Instant::now() < deadline_at,
-            "no failed trigger run, pg1 not up, pg2 or the revoked source not down:\n{metrics}"
+            "no failed run of both triggers, pg1 not up, pg2 or the revoked source not down:\n{metrics}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    wait_for("an event at Sentry", deadline, || {
+    };
+    // An error-level failure for Sentry: a second agent cannot listen on the first one's port.
+    let second = tokio::task::block_in_place(|| backstop(&["run", "--config", &config_arg], &env));
+    assert!(second.contains("cannot listen on"), "{second}");
+    wait_for("an error event and check-ins at Sentry", deadline, || {
         sentry
             .requests()
             .iter()
-            .any(|r| r.path == "/api/42/envelope/" && r.text().contains("\"event\""))
+            .any(|r| r.path == "/api/42/envelope/" && r.text().contains("\"type\":\"event\""))
+            && sentry
+                .requests()
+                .iter()
+                .any(|r| r.text().contains("\"type\":\"check_in\""))
     })
     .await;
 
     // Every GET the agent answers, and a path it does not.
-    let mut outputs: Vec<(String, String)> = vec![("/metrics".into(), metrics)];
+    let mut outputs: Vec<(String, String)> = vec![
+        ("/metrics".into(), metrics),
+        ("second backstop run".into(), second),
+        ("POST drills, wrong token".into(), refused),
+        ("POST drills".into(), accepted),
+    ];
     let mut paths = vec![
         "/".to_owned(),
         "/healthz".to_owned(),
@@ -332,9 +374,17 @@ async fn no_secret_reaches_any_output() {
         paths.push(format!("/health/acme/{e}/replica"));
     }
     for path in paths {
-        let r = get(addr, &path, &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))]).await;
+        let r = get(
+            addr,
+            &path,
+            &[("Authorization", &format!("Bearer {ADMIN_TOKEN}"))],
+        )
+        .await;
         let headers: Vec<String> = r.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        outputs.push((format!("GET {path}"), format!("{}\n{}", headers.join("\n"), r.body)));
+        outputs.push((
+            format!("GET {path}"),
+            format!("{}\n{}", headers.join("\n"), r.body),
+        ));
     }
 
     let _ = nix::sys::signal::kill(
@@ -345,7 +395,8 @@ async fn no_secret_reaches_any_output() {
     let stdout = std::fs::read_to_string(&stdout).expect("agent stdout");
     let stderr = std::fs::read_to_string(&stderr).expect("agent stderr");
     assert!(
-        stderr.contains("password authentication failed") || stdout.contains("password authentication failed"),
+        stderr.contains("password authentication failed")
+            || stdout.contains("password authentication failed"),
         "pg2's wrong password was not reported:\n{stderr}"
     );
     outputs.push(("agent stdout".into(), stdout));
@@ -353,19 +404,33 @@ async fn no_secret_reaches_any_output() {
 
     for venture in ["acme", "shop", "revoked"] {
         for format in ["md", "html", "json"] {
-            let out = backstop(
-                &["report", "--venture", venture, "--format", format, "--config", &config_arg],
-                &env,
-            );
+            let args = [
+                "report",
+                "--venture",
+                venture,
+                "--format",
+                format,
+                "--config",
+                &config_arg,
+            ];
+            let out = tokio::task::block_in_place(|| backstop(&args, &env));
             outputs.push((format!("report {venture} {format}"), out));
         }
     }
-    let check = backstop(&["check", "--json", "--config", &config_arg], &env);
-    assert!(check.contains("acme") && check.contains("revoked"), "{check}");
+    let check = tokio::task::block_in_place(|| {
+        backstop(&["check", "--json", "--config", &config_arg], &env)
+    });
+    assert!(
+        check.contains("acme") && check.contains("revoked"),
+        "{check}"
+    );
     outputs.push(("check --json".into(), check));
 
     outputs.extend(bodies("Sentry", &sentry.requests()));
     outputs.extend(bodies("Slack", &slack.requests()));
+    let hook_bodies = bodies("trigger webhook", &hook.requests());
+    assert!(!hook_bodies.is_empty(), "the webhook trigger never ran");
+    outputs.extend(hook_bodies);
     // PagerDuty's Events API takes the routing key in the body: that one is expected there.
     let pd_bodies = bodies("PagerDuty", &pd.requests());
     for (name, body) in &pd_bodies {
@@ -374,13 +439,28 @@ async fn no_secret_reaches_any_output() {
         outputs.push((name.clone(), without_key));
     }
 
+    if std::env::var_os("SECRETS_TEST_DUMP").is_some() {
+        for (source, text) in &outputs {
+            eprintln!(
+                "==== {source} ({} bytes)\n{}",
+                text.len(),
+                text.chars().take(200_000).collect::<String>()
+            );
+        }
+    }
     let mut leaks = Vec::new();
     for (source, text) in &outputs {
         for (what, secret) in SECRETS {
             if let Some(at) = text.find(secret) {
-                let from = text[..at].char_indices().rev().nth(80).map_or(0, |(i, _)| i);
+                let from = text[..at]
+                    .char_indices()
+                    .rev()
+                    .nth(80)
+                    .map_or(0, |(i, _)| i);
                 let to = (at + secret.len() + 80).min(text.len());
-                let to = (to..=text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+                let to = (to..=text.len())
+                    .find(|&i| text.is_char_boundary(i))
+                    .unwrap_or(text.len());
                 leaks.push(format!("{source}: the {what}: …{}…", &text[from..to]));
             }
         }

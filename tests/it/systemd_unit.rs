@@ -38,5 +38,8 @@ fn unit_file_verifies() {
         .filter(|l| !l.trim().is_empty())
         .filter(|l| !l.contains("Failed to resolve user") && !l.contains("/var/lib/backstop"))
         .collect();
-    assert!(out.status.success() && problems.is_empty(), "systemd-analyze verify:\n{stderr}");
+    assert!(
+        out.status.success() && problems.is_empty(),
+        "systemd-analyze verify:\n{stderr}"
+    );
 }

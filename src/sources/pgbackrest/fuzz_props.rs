@@ -33,11 +33,9 @@ fn every_seed_parses() {
         assert!(!files.is_empty() && total > 0, "{name}");
     }
     for (name, data) in seeds("pgbackrest_backup_log") {
-        let runs = super::backup_log::parse_backup_log(
-            &String::from_utf8_lossy(&data),
-            5,
-            |t| Some(t.and_utc()),
-        );
+        let runs = super::backup_log::parse_backup_log(&String::from_utf8_lossy(&data), 5, |t| {
+            Some(t.and_utc())
+        });
         assert!(runs.total > 0, "{name}: the recorded log has a failed run");
     }
 }
@@ -117,5 +115,9 @@ fn verify_counts_adding_past_u64_saturate() {
     let report = super::parse_verify(&text, STANZA).expect("parses");
     assert_eq!(report.missing_wal(), max);
     assert_eq!(report.checksum_invalid(), max);
-    assert!(report.summary().starts_with("failed: "), "{}", report.summary());
+    assert!(
+        report.summary().starts_with("failed: "),
+        "{}",
+        report.summary()
+    );
 }
