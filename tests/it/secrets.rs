@@ -1,12 +1,13 @@
 //! Secrets never leak (DESIGN.md §14): the real agent (`backstop run`) runs with a database
 //! password (a real cluster requiring scram for the role), an admin token, Supabase access
 //! tokens, a Sentry DSN, a PagerDuty routing key, a Slack URL and a trigger webhook URL, all
-//! known; errors are caused on purpose (a wrong password on one endpoint, a Supabase 401, a
-//! failing drill, a failing command trigger and webhook trigger, a write with a wrong token, a
-//! second agent that cannot listen), then every output is searched for every secret: the
-//! agents' stdout and stderr, `/metrics`, every GET route on the agent, `backstop report` (md,
-//! html, json), `backstop check --json`, and the bodies the Sentry, PagerDuty, Slack and trigger
-//! webhook fakes received. Nothing may contain any of them.
+//! known; errors are caused on purpose (a wrong password on one endpoint, an unparsable DSN
+//! with the password on another, a Supabase 401, a failing drill, a failing command trigger
+//! and webhook trigger, a write with a wrong token, a second agent that cannot listen), then
+//! every output is searched for every secret: the agents' stdout and stderr, `/metrics`, every
+//! GET route on the agent, `backstop report` (md, html, json), `backstop check --json`, and the
+//! bodies the Sentry, PagerDuty, Slack and trigger webhook fakes received. Nothing may contain
+//! any of them.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -98,6 +99,10 @@ name = "acme"
   name = "pg2"
   dsn_env = "SECRETS_PG2_DSN"
   role = "standby"
+  [[ventures.endpoints]]
+  name = "pg3"
+  dsn_env = "SECRETS_PG3_DSN"
+  role = "standby"
   [ventures.backups]
   kind = "pgbackrest"
   stanza = "acme"
@@ -153,6 +158,11 @@ fn env(port: u16, sentry: &FakeHttp, slack: &FakeHttp, hook: &FakeHttp) -> Vec<(
     [
         ("SECRETS_PG1_DSN", dsn(PASSWORD)),
         ("SECRETS_PG2_DSN", dsn(WRONG_PASSWORD)),
+        // Unparsable (a port that is no number): the parser's complaint must not echo it.
+        (
+            "SECRETS_PG3_DSN",
+            format!("postgres://app:{PASSWORD}@127.0.0.1:port{port}/postgres"),
+        ),
         ("SECRETS_ADMIN_TOKEN", ADMIN_TOKEN.to_owned()),
         ("SECRETS_SHOP_TOKEN", SUPABASE_TOKEN.to_owned()),
         ("SECRETS_REVOKED_TOKEN", REVOKED_TOKEN.to_owned()),
@@ -369,7 +379,7 @@ async fn no_secret_reaches_any_output() {
     for v in ["acme", "shop", "revoked"] {
         paths.push(format!("/api/v1/ventures/{v}/primary"));
     }
-    for e in ["pg1", "pg2"] {
+    for e in ["pg1", "pg2", "pg3"] {
         paths.push(format!("/health/acme/{e}/primary"));
         paths.push(format!("/health/acme/{e}/replica"));
     }
