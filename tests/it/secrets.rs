@@ -201,6 +201,18 @@ fn backstop(args: &[&str], env: &[(String, String)]) -> String {
     )
 }
 
+/// The running agent; killed if the test fails before stopping it.
+struct Agent(std::process::Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
@@ -276,14 +288,16 @@ async fn no_secret_reaches_any_output() {
 
     let stdout = root.path().join("agent.stdout");
     let stderr = root.path().join("agent.stderr");
-    let mut agent = Command::new(env!("CARGO_BIN_EXE_backstop"))
-        .args(["run", "--config", &config_arg])
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
-        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
-        .spawn()
-        .expect("spawn backstop run");
+    let mut agent = Agent(
+        Command::new(env!("CARGO_BIN_EXE_backstop"))
+            .args(["run", "--config", &config_arg])
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("spawn backstop run"),
+    );
     wait_for("the agent to listen", Duration::from_secs(30), || {
         std::net::TcpStream::connect(addr).is_ok()
     })
@@ -398,10 +412,10 @@ async fn no_secret_reaches_any_output() {
     }
 
     let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(agent.id()).expect("pid")),
+        nix::unistd::Pid::from_raw(i32::try_from(agent.0.id()).expect("pid")),
         nix::sys::signal::Signal::SIGTERM,
     );
-    let _ = agent.wait();
+    let _ = agent.0.wait();
     let stdout = std::fs::read_to_string(&stdout).expect("agent stdout");
     let stderr = std::fs::read_to_string(&stderr).expect("agent stderr");
     assert!(
