@@ -463,15 +463,6 @@ async fn no_secret_reaches_any_output() {
         outputs.push((name.clone(), without_key));
     }
 
-    if std::env::var_os("SECRETS_TEST_DUMP").is_some() {
-        for (source, text) in &outputs {
-            eprintln!(
-                "==== {source} ({} bytes)\n{}",
-                text.len(),
-                text.chars().take(200_000).collect::<String>()
-            );
-        }
-    }
     let mut leaks = Vec::new();
     for (source, text) in &outputs {
         for (what, secret) in SECRETS {
