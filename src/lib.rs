@@ -30,6 +30,8 @@ pub mod demo;
 pub mod drill;
 pub mod error;
 pub mod failover;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod inspect;
 pub mod lb;

@@ -7,6 +7,8 @@
 mod duration;
 mod error;
 mod extract;
+#[cfg(test)]
+mod fuzz_props;
 mod locate;
 mod raw;
 mod report;

@@ -68,7 +68,7 @@ impl Rule {
     }
 
     /// The bucket key of a backup at `time`, `nr` its position newest first (used by `Last`).
-    /// Keys are never negative for years 0..=9999, so `-1` can mean "no bucket yet".
+    /// Keys are negative before year 0; callers keep "no bucket yet" apart (an `Option`).
     pub fn key(self, time: &DateTime<FixedOffset>, nr: usize) -> i64 {
         let t = time.naive_local();
         let (y, m, d, h) = (

@@ -52,10 +52,10 @@ pub(super) fn apply(
     out.order.sort_by(|&a, &b| times[b].cmp(&times[a]));
 
     let mut counts = Rule::ALL.map(|r| policy.count(r));
-    let mut last_key = [-1i64; 6];
+    let mut last_key: [Option<i64>; 6] = [None; 6];
     let within = window(policy.within, latest);
     let windows = Rule::ALL.map(|r| window(policy.within_of(r), latest));
-    let mut within_last = [-1i64; 6];
+    let mut within_last: [Option<i64>; 6] = [None; 6];
 
     for (nr, &i) in out.order.iter().enumerate() {
         let t = &times[i];
@@ -71,14 +71,14 @@ pub(super) fn apply(
         for (r, rule) in Rule::ALL.iter().enumerate() {
             if counts[r] > 0 || counts[r] == -1 {
                 let key = rule.key(t, nr);
-                if key != last_key[r] || oldest {
-                    if key == last_key[r] {
+                if Some(key) != last_key[r] || oldest {
+                    if Some(key) == last_key[r] {
                         reasons.push(format!("oldest {}", rule.reason()));
                     } else {
                         reasons.push(rule.reason().to_string());
                         out.buckets_kept[r] += 1;
                     }
-                    last_key[r] = key;
+                    last_key[r] = Some(key);
                     if counts[r] > 0 {
                         counts[r] -= 1;
                     }
@@ -94,10 +94,14 @@ pub(super) fn apply(
                 continue;
             }
             let key = rule.key(t, nr);
-            if key != within_last[r] || oldest {
-                let prefix = if key == within_last[r] { "oldest " } else { "" };
+            if Some(key) != within_last[r] || oldest {
+                let prefix = if Some(key) == within_last[r] {
+                    "oldest "
+                } else {
+                    ""
+                };
                 reasons.push(format!("{prefix}{} {d}", rule.within_reason()));
-                within_last[r] = key;
+                within_last[r] = Some(key);
             }
         }
 

@@ -18,6 +18,8 @@ pub mod command;
 mod duration;
 mod forget;
 mod policy;
+#[cfg(test)]
+mod props;
 mod status;
 #[cfg(test)]
 mod tests;

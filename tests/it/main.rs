@@ -18,6 +18,7 @@ mod page;
 mod pgbackrest;
 mod retention;
 mod runbooks;
+mod secrets;
 mod store;
 mod supabase;
 mod supabase_apply;

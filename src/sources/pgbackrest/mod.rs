@@ -9,6 +9,8 @@
 
 pub mod backup_log;
 pub mod command;
+#[cfg(test)]
+mod fuzz_props;
 pub mod info;
 pub mod poller;
 pub mod repo_ls;

@@ -39,7 +39,10 @@ pub fn parse_repo_ls(json: &str) -> Result<(Vec<ArchivedFile>, u64), SourceError
         .deserialize_map(Files)
         .and_then(|files| de.end().map(|()| files))
         .map_err(|e| SourceError::parse(WHAT, e))??;
-    let total = files.iter().map(|f| f.size).sum();
+    let total = files
+        .iter()
+        .try_fold(0u64, |sum, f| sum.checked_add(f.size))
+        .ok_or_else(|| SourceError::parse(WHAT, "file sizes add up past 2^64 bytes"))?;
     Ok((files, total))
 }
 

@@ -73,21 +73,13 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// WAL files missing, over every archive id.
     pub fn missing_wal(&self) -> u64 {
-        self.archives.iter().map(|a| a.counts.missing).sum()
+        total(self.archives.iter().map(|a| a.counts.missing))
     }
 
     /// Files with a wrong checksum, archives and backups together.
     pub fn checksum_invalid(&self) -> u64 {
-        let wal: u64 = self
-            .archives
-            .iter()
-            .map(|a| a.counts.checksum_invalid)
-            .sum();
-        wal + self
-            .backups
-            .iter()
-            .map(|b| b.counts.checksum_invalid)
-            .sum::<u64>()
+        let wal = self.archives.iter().map(|a| a.counts.checksum_invalid);
+        total(wal.chain(self.backups.iter().map(|b| b.counts.checksum_invalid)))
     }
 
     /// Labels of backups verify found invalid (or whose manifest is missing).
@@ -115,8 +107,8 @@ impl VerifyReport {
             }
         }
         if self.ok && problems.is_empty() {
-            let wal: u64 = self.archives.iter().map(|a| a.counts.checked).sum();
-            let files: u64 = self.backups.iter().map(|b| b.counts.checked).sum();
+            let wal = total(self.archives.iter().map(|a| a.counts.checked));
+            let files = total(self.backups.iter().map(|b| b.counts.checked));
             return format!(
                 "passed: {wal} WAL files and {} backups ({files} files) valid",
                 self.backups.len()
@@ -127,6 +119,12 @@ impl VerifyReport {
         }
         format!("failed: {}", problems.join("; "))
     }
+}
+
+/// The sum of counts, saturating: each count is any `u64` the output printed, so a sum of
+/// several may not fit.
+fn total(counts: impl Iterator<Item = u64>) -> u64 {
+    counts.fold(0, u64::saturating_add)
 }
 
 /// "1 checksum invalid, 2 missing", or `None` when every count is zero.

@@ -22,6 +22,8 @@ pub mod client;
 pub mod compliance;
 pub mod desired;
 pub mod desired_poll;
+#[cfg(test)]
+mod fuzz_props;
 pub mod horizon;
 pub mod parse;
 pub mod poller;
