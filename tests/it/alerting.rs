@@ -8,39 +8,15 @@
 mod alertmanager;
 
 use std::path::PathBuf;
+
+use backstop::http::page::runbooks::{ALERTS, RUNBOOK_BASE};
 use std::process::{Command, Output};
 
-/// The alert names agreed between the rules, the runbooks and the dashboards.
-const AGREED: &[&str] = &[
-    "BackstopBackupStale",
-    "BackstopBackupFailed",
-    "BackstopBackupChecksumErrors",
-    "BackstopPitrWindowShort",
-    "BackstopPitrWindowSplit",
-    "BackstopWalArchivingFailing",
-    "BackstopWalArchivingStale",
-    "BackstopArchiveTimeoutAboveRpo",
-    "BackstopRetentionUnmet",
-    "BackstopVerificationFailed",
-    "BackstopVerificationStale",
-    "BackstopDrillFailed",
-    "BackstopDrillOverdue",
-    "BackstopDrillRtoAboveObjective",
-    "BackstopDrillRpoAboveObjective",
-    "BackstopReplicationLagHigh",
-    "BackstopEndpointDown",
-    "BackstopEndpointFenced",
-    "BackstopFailoverHappened",
-    "BackstopFailoverFailed",
-    "BackstopSourceDown",
-    "BackstopSupabaseDrift",
-    "BackstopAgentAbsent",
-    "BackstopAgentStale",
-    "BackstopRecoverabilityBudgetBurnFast",
-    "BackstopRecoverabilityBudgetBurnSlow",
-];
-
-const RUNBOOK_BASE: &str = "https://github.com/backstop-dr/backstop/blob/main/runbooks/";
+/// The alert names agreed between the rules, the runbooks, the dashboards and the status page:
+/// the page's list (`backstop::http::page::runbooks::ALERTS`) is the one copy.
+pub fn agreed() -> Vec<&'static str> {
+    ALERTS.iter().map(|a| a.alert).collect()
+}
 
 /// Alerts whose series carry no `venture` label (the agent itself).
 const NO_VENTURE: &[&str] = &["BackstopAgentAbsent"];
@@ -215,7 +191,7 @@ fn every_agreed_alert_exists_once_with_its_annotations() {
     let alerts = all_alerts();
     let mut names: Vec<&str> = alerts.iter().map(|r| r.name.as_str()).collect();
     names.sort_unstable();
-    let mut agreed = AGREED.to_vec();
+    let mut agreed = agreed();
     agreed.sort_unstable();
     assert_eq!(names, agreed, "alert names are exactly the agreed list");
 
@@ -335,7 +311,7 @@ fn every_alert_has_a_firing_and_a_silent_promtool_case() {
         .map(|f| read(f))
         .collect();
     let cases = cases(&texts);
-    for name in AGREED {
+    for name in agreed() {
         let (_, firing, silent) = cases
             .iter()
             .find(|(n, _, _)| n == name)

@@ -15,36 +15,6 @@ use clap::Parser;
 use commands::{backstop_commands, inline_backstop_commands};
 use sections::{link_targets, resolve, sections, title};
 
-/// The alert names agreed between the alert rules, the dashboards and the runbooks.
-const ALERTS: [&str; 26] = [
-    "BackstopBackupStale",
-    "BackstopBackupFailed",
-    "BackstopBackupChecksumErrors",
-    "BackstopPitrWindowShort",
-    "BackstopPitrWindowSplit",
-    "BackstopWalArchivingFailing",
-    "BackstopWalArchivingStale",
-    "BackstopArchiveTimeoutAboveRpo",
-    "BackstopRetentionUnmet",
-    "BackstopVerificationFailed",
-    "BackstopVerificationStale",
-    "BackstopDrillFailed",
-    "BackstopDrillOverdue",
-    "BackstopDrillRtoAboveObjective",
-    "BackstopDrillRpoAboveObjective",
-    "BackstopReplicationLagHigh",
-    "BackstopEndpointDown",
-    "BackstopEndpointFenced",
-    "BackstopFailoverHappened",
-    "BackstopFailoverFailed",
-    "BackstopSourceDown",
-    "BackstopSupabaseDrift",
-    "BackstopAgentAbsent",
-    "BackstopAgentStale",
-    "BackstopRecoverabilityBudgetBurnFast",
-    "BackstopRecoverabilityBudgetBurnSlow",
-];
-
 /// The scenario runbooks of DESIGN.md §11.
 const SCENARIOS: [&str; 8] = [
     "primary-lost",
@@ -255,7 +225,8 @@ fn every_runbook_has_the_five_sections_its_objective_and_escalation() {
 #[test]
 fn every_agreed_alert_and_scenario_has_a_runbook_listed_in_the_index() {
     let root = repo().join("runbooks");
-    let mut expected: Vec<PathBuf> = ALERTS
+    let alerts = crate::alerting::agreed();
+    let mut expected: Vec<PathBuf> = alerts
         .iter()
         .map(|a| root.join(format!("{a}.md")))
         .collect();
@@ -278,7 +249,7 @@ fn every_agreed_alert_and_scenario_has_a_runbook_listed_in_the_index() {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        if ALERTS.contains(&stem) {
+        if alerts.contains(&stem) {
             assert!(
                 t.starts_with(stem),
                 "{}: the title starts with the alert name, got {t:?}",
