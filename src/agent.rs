@@ -38,14 +38,14 @@ pub enum AgentError {
 
 /// The snapshot before any poll: every venture and endpoint from config, nothing observed.
 pub fn initial_snapshot(config: &Config) -> Snapshot {
-    Snapshot {
-        generation: 0,
-        agent: AgentState {
+    Snapshot::new(
+        0,
+        AgentState {
             version: crate::VERSION.to_string(),
             started_at: Some(chrono::Utc::now()),
             first_poll_done: config.ventures.iter().all(|v| v.endpoints.is_empty()),
         },
-        ventures: config
+        config
             .ventures
             .iter()
             .map(|v| VentureState {
@@ -69,7 +69,7 @@ pub fn initial_snapshot(config: &Config) -> Snapshot {
                 failover: Default::default(),
             })
             .collect(),
-    }
+    )
 }
 
 /// Connect and statement timeouts derived from the poll interval: a poll never outlives its tick.

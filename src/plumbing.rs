@@ -50,7 +50,7 @@ pub async fn apply_overrides(
         .any(|v| effective.get(&v.name).is_some_and(|o| *o != v.objectives));
     if changed {
         state.update(|s| {
-            for v in &mut s.ventures {
+            for v in s.ventures_mut() {
                 if let Some(o) = effective.get(&v.name).filter(|o| **o != v.objectives) {
                     v.objectives = o.clone();
                     // Verdicts and required counts follow the policy (and PITR objective) now,
@@ -199,10 +199,13 @@ mod tests {
         let repo = crate::metrics::source::repository_size(src).expect("known");
         assert_eq!(samples[0], (snap.ventures[0].name.clone(), repo as i64));
         let mut snap = snap;
-        if let Some(src) = snap.ventures[1].source.as_mut() {
+        if let Some(src) = std::sync::Arc::make_mut(&mut snap.ventures[1])
+            .source
+            .as_mut()
+        {
             src.archive = None;
         }
-        let newest = snap.ventures[1]
+        let newest = std::sync::Arc::make_mut(&mut snap.ventures[1])
             .source
             .as_ref()
             .and_then(|s| s.newest_usable(None))

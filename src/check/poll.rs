@@ -112,7 +112,7 @@ pub async fn poll_once(config: &Config, venture: Option<&str>) -> SharedState {
     }
     stored_state(config, &state, venture).await;
     state.update(|s| {
-        for v in &mut s.ventures {
+        for v in s.ventures_mut() {
             crate::sources::derive::refresh(v);
         }
     });

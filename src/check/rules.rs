@@ -242,12 +242,12 @@ mod tests {
 
     fn snap(endpoints: Vec<EndpointState>) -> Snapshot {
         Snapshot {
-            ventures: vec![VentureState {
+            ventures: crate::state::shared(vec![VentureState {
                 name: "acme".into(),
                 objectives: Objectives::default(),
                 endpoints,
                 ..Default::default()
-            }],
+            }]),
             ..Default::default()
         }
     }

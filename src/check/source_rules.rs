@@ -192,7 +192,8 @@ mod tests {
 
     /// A healthy venture: backups up to now, whole window, retention met, old failure.
     fn healthy() -> VentureState {
-        let mut v = synthetic::snapshot(1, now()).ventures.remove(0);
+        let mut v =
+            std::sync::Arc::unwrap_or_clone(synthetic::snapshot(1, now()).ventures.remove(0));
         let src = v.source.as_mut().expect("source");
         src.up = Some(true);
         src.window = Some(Window {

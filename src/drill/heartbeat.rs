@@ -213,7 +213,7 @@ mod tests {
         };
         let endpoints = vec![ep("a", Role::Primary), ep("b", Role::Standby)];
         let snap = |b_role, b_fenced| Snapshot {
-            ventures: vec![VentureState {
+            ventures: crate::state::shared(vec![VentureState {
                 name: "v".to_owned(),
                 endpoints: vec![EndpointState {
                     name: "b".to_owned(),
@@ -222,7 +222,7 @@ mod tests {
                     ..Default::default()
                 }],
                 ..Default::default()
-            }],
+            }]),
             ..Default::default()
         };
         let name = |s: &Snapshot| primary(s, "v", &endpoints).map(|e| e.name.clone());

@@ -149,24 +149,29 @@ impl Scheduler {
         let mut running: Option<JoinHandle<()>> = None;
         let mut caught_up = false;
         loop {
-            let snap = self.ctx.state.load();
-            let leader = snap.venture(&self.venture).and_then(|v| v.leader);
+            // Read and let go of the snapshot: one held across the wait below would keep a
+            // whole generation alive per venture.
+            let (leader, first_poll_done) = {
+                let snap = self.ctx.state.load();
+                let leader = snap.venture(&self.venture).and_then(|v| v.leader);
+                (leader, snap.agent.first_poll_done)
+            };
             let now = Utc::now();
             if leader != Some(true) {
                 caught_up = false;
             } else if !caught_up {
                 caught_up = true;
-                if let Some(handle) = self.catch_up(now, running.as_ref()).await {
+                if let Some(handle) = Box::pin(self.catch_up(now, running.as_ref())).await {
                     running = Some(handle);
                 }
             }
             match next {
                 Some(due) if due <= now => {
                     let previous_running = running.as_ref().is_some_and(|h| !h.is_finished());
-                    match at_due(leader, snap.agent.first_poll_done, previous_running) {
+                    match at_due(leader, first_poll_done, previous_running) {
                         Due::Run => running = Some(self.start(due)),
                         Due::NotLeader => {}
-                        Due::Missed(miss) => self.missed(due, &miss, 1).await,
+                        Due::Missed(miss) => Box::pin(self.missed(due, &miss, 1)).await,
                     }
                     next = self.publish_next(now);
                     continue;

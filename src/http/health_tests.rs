@@ -21,7 +21,7 @@ fn app() -> Router {
         ..Default::default()
     };
     let snap = Snapshot {
-        ventures: vec![
+        ventures: crate::state::shared(vec![
             VentureState {
                 name: "acme".into(),
                 endpoints: vec![
@@ -36,7 +36,7 @@ fn app() -> Router {
                 endpoints: vec![ep("pg1", Role::Primary, true)],
                 ..Default::default()
             },
-        ],
+        ]),
         ..Default::default()
     };
     let state = SharedState::new(snap);

@@ -309,7 +309,7 @@ mod tests {
     use crate::retention::{Counters, Verdict};
 
     fn venture(now: DateTime<Utc>) -> VentureState {
-        let mut v = synthetic::snapshot(1, now).ventures.remove(0);
+        let mut v = std::sync::Arc::unwrap_or_clone(synthetic::snapshot(1, now).ventures.remove(0));
         let src = v.source.as_mut().expect("source");
         src.failures.clear();
         for r in &mut src.retention {

@@ -204,7 +204,7 @@ mod tests {
     use chrono::TimeDelta;
 
     fn venture(now: DateTime<Utc>) -> VentureState {
-        synthetic::snapshot(1, now).ventures.remove(0)
+        std::sync::Arc::unwrap_or_clone(synthetic::snapshot(1, now).ventures.remove(0))
     }
 
     fn whole(v: &mut VentureState) {

@@ -71,11 +71,11 @@ impl Ep {
 
 fn snap(eps: &[Ep]) -> Snapshot {
     Snapshot {
-        ventures: vec![VentureState {
+        ventures: crate::state::shared(vec![VentureState {
             name: "acme".into(),
             endpoints: eps.iter().map(Ep::build).collect(),
             ..Default::default()
-        }],
+        }]),
         ..Default::default()
     }
 }

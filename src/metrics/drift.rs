@@ -69,7 +69,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains(r#"backstop_config_drift{venture="venture-0000""#));
-        for v in &mut snap.ventures {
+        for v in snap.ventures_mut() {
             if let Some(sb) = v.source.as_mut().and_then(|s| s.supabase.as_mut()) {
                 sb.drift.clear();
             }

@@ -31,7 +31,7 @@ pub(super) fn flag(b: bool) -> u64 {
 pub(super) fn endpoints(snap: &Snapshot) -> impl Iterator<Item = (&VentureState, &EndpointState)> {
     snap.ventures
         .iter()
-        .flat_map(|v| v.endpoints.iter().map(move |e| (v, e)))
+        .flat_map(|v| v.endpoints.iter().map(move |e| (&**v, e)))
 }
 
 /// A gauge family labelled `{venture}`; ventures for which `value` is `None` are absent.

@@ -11,7 +11,7 @@
 //!
 //! let state = SharedState::new(Snapshot::default());
 //! let metrics = Metrics::new(state.clone());
-//! state.update(|s| s.ventures.push(VentureState { name: "acme".into(), ..Default::default() }));
+//! state.update(|s| s.push_venture(VentureState { name: "acme".into(), ..Default::default() }));
 //!
 //! let text = metrics.encode(Format::PrometheusText)?;
 //! assert!(text.contains("backstop_rpo_objective_seconds{venture=\"acme\"} 900"));

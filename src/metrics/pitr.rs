@@ -157,7 +157,8 @@ mod tests {
     #[test]
     fn absent_until_known() {
         let mut snap = synthetic::snapshot(1, Utc::now());
-        snap.ventures[0].source = Some(SourceState::new(SourceKind::PgBackRest));
+        std::sync::Arc::make_mut(&mut snap.ventures[0]).source =
+            Some(SourceState::new(SourceKind::PgBackRest));
         let out = text(snap.clone());
         for absent in [
             "backstop_pitr_window_start",
@@ -168,7 +169,10 @@ mod tests {
         ] {
             assert!(!out.contains(absent), "{absent}:\n{out}");
         }
-        let src = snap.ventures[0].source.as_mut().expect("source");
+        let src = std::sync::Arc::make_mut(&mut snap.ventures[0])
+            .source
+            .as_mut()
+            .expect("source");
         src.window = Some(Window::default());
         let out = text(snap);
         assert!(out.contains("backstop_pitr_window_pieces{venture=\"venture-0000\"} 0\n"));

@@ -54,14 +54,15 @@ mod tests {
     #[test]
     fn present_once_published_absent_before() {
         let mut snap = synthetic::snapshot(1, Utc::now());
-        snap.ventures[0].source = Some(SourceState::new(SourceKind::Supabase));
+        std::sync::Arc::make_mut(&mut snap.ventures[0]).source =
+            Some(SourceState::new(SourceKind::Supabase));
         let text = |snap| {
             Metrics::new(SharedState::new(snap))
                 .encode(Format::PrometheusText)
                 .expect("encodes")
         };
         assert!(!text(snap.clone()).contains("backstop_source_poll_interval"));
-        if let Some(sb) = snap.ventures[0]
+        if let Some(sb) = std::sync::Arc::make_mut(&mut snap.ventures[0])
             .source
             .as_mut()
             .and_then(|s| s.supabase.as_mut())

@@ -205,7 +205,10 @@ mod tests {
     #[test]
     fn unknown_is_absent() {
         let mut snap = synthetic::snapshot(1, Utc::now());
-        let src = snap.ventures[0].source.as_mut().expect("source");
+        let src = std::sync::Arc::make_mut(&mut snap.ventures[0])
+            .source
+            .as_mut()
+            .expect("source");
         src.backups[0].repo_delta = None;
         src.failed_runs = None;
         src.failures.clear();
@@ -214,7 +217,8 @@ mod tests {
         assert!(!out.contains(r#"status="failed""#));
         assert!(!out.contains("backstop_backup_last_failure_timestamp_seconds"));
 
-        snap.ventures[0].source = Some(SourceState::new(SourceKind::PgBackRest));
+        std::sync::Arc::make_mut(&mut snap.ventures[0]).source =
+            Some(SourceState::new(SourceKind::PgBackRest));
         let out = text(snap);
         for absent in [
             "backstop_source_up",

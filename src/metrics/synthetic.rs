@@ -24,15 +24,15 @@ use crate::state::{
 /// assert!(snap.ventures.iter().all(|v| v.endpoints.len() == 2));
 /// ```
 pub fn snapshot(ventures: usize, now: DateTime<Utc>) -> Snapshot {
-    Snapshot {
-        generation: 42,
-        agent: AgentState {
+    Snapshot::new(
+        42,
+        AgentState {
             version: crate::VERSION.to_owned(),
             started_at: Some(now - TimeDelta::hours(1)),
             first_poll_done: true,
         },
-        ventures: (0..ventures).map(|i| venture(i, now)).collect(),
-    }
+        (0..ventures).map(|i| venture(i, now)).collect(),
+    )
 }
 
 fn venture(i: usize, now: DateTime<Utc>) -> VentureState {

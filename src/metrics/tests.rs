@@ -87,7 +87,7 @@ fn openmetrics_is_complete() {
 #[test]
 fn unknown_values_are_absent_and_known_counters_start_at_zero() {
     let snap = Snapshot {
-        ventures: vec![VentureState {
+        ventures: crate::state::shared(vec![VentureState {
             name: "acme".into(),
             endpoints: vec![EndpointState {
                 name: "db".into(),
@@ -95,7 +95,7 @@ fn unknown_values_are_absent_and_known_counters_start_at_zero() {
             }],
             source: Some(SourceState::new(SourceKind::Supabase)),
             ..Default::default()
-        }],
+        }]),
         ..Default::default()
     };
     let text = encode(snap, Format::PrometheusText);
@@ -152,11 +152,11 @@ fn pitr_enabled_follows_the_primary_archive_mode() {
             ..Default::default()
         };
         let snap = Snapshot {
-            ventures: vec![VentureState {
+            ventures: crate::state::shared(vec![VentureState {
                 name: "acme".into(),
                 endpoints: vec![primary],
                 ..Default::default()
-            }],
+            }]),
             ..Default::default()
         };
         let text = encode(snap, Format::PrometheusText);
@@ -169,10 +169,10 @@ fn pitr_enabled_follows_the_primary_archive_mode() {
 #[test]
 fn label_values_are_escaped() {
     let snap = Snapshot {
-        ventures: vec![VentureState {
+        ventures: crate::state::shared(vec![VentureState {
             name: "a\"b\\c".into(),
             ..Default::default()
-        }],
+        }]),
         ..Default::default()
     };
     let text = encode(snap, Format::PrometheusText);

@@ -95,7 +95,8 @@ mod tests {
     #[test]
     fn absent_before_the_first_poll() {
         let mut snap = synthetic::snapshot(2, Utc::now());
-        snap.ventures[1].source = Some(SourceState::new(SourceKind::Supabase));
+        std::sync::Arc::make_mut(&mut snap.ventures[1]).source =
+            Some(SourceState::new(SourceKind::Supabase));
         assert!(!text(snap).contains("backstop_retention_unmeetable"));
     }
 }

@@ -211,11 +211,11 @@ mod tests {
             })
             .collect();
         Snapshot {
-            ventures: vec![VentureState {
+            ventures: crate::state::shared(vec![VentureState {
                 name: "v".into(),
                 endpoints,
                 ..Default::default()
-            }],
+            }]),
             ..Default::default()
         }
     }

@@ -47,7 +47,7 @@ fn drill(id: i64, at: &str, outcome: &str, restore: f64, reason: Option<&str>) -
 pub fn sample() -> ReportData {
     let now = t("2026-11-27T12:00:00Z");
     let snap = crate::metrics::synthetic::snapshot(1, now);
-    let mut venture = snap.ventures[0].clone();
+    let mut venture = (*snap.ventures[0]).clone();
     venture.name = "acme".into();
     build(&Inputs {
         venture,

@@ -12,6 +12,7 @@
 pub mod derive;
 mod error;
 pub mod pgbackrest;
+pub mod slots;
 pub mod supabase;
 
 use std::collections::HashMap;

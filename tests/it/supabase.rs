@@ -87,10 +87,10 @@ const VENTURE: [(&str, &str); 1] = [("venture", "demo")];
 
 fn state() -> SharedState {
     SharedState::new(Snapshot {
-        ventures: vec![VentureState {
+        ventures: backstop::state::shared(vec![VentureState {
             name: "demo".into(),
             ..VentureState::default()
-        }],
+        }]),
         ..Snapshot::default()
     })
 }

@@ -307,10 +307,10 @@ fn config(fake: &FakeSupabase, reference: &str, token: &str) -> SupabaseConfig {
 
 fn state() -> SharedState {
     SharedState::new(Snapshot {
-        ventures: vec![VentureState {
+        ventures: backstop::state::shared(vec![VentureState {
             name: "demo".into(),
             ..VentureState::default()
-        }],
+        }]),
         ..Snapshot::default()
     })
 }

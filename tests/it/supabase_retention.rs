@@ -38,10 +38,10 @@ async fn a_poll_names_the_rules_the_plan_cannot_meet() {
     let client =
         SupabaseClient::with_timeout(&cfg, limiter, Duration::from_secs(5)).expect("client");
     let state = SharedState::new(Snapshot {
-        ventures: vec![VentureState {
+        ventures: backstop::state::shared(vec![VentureState {
             name: "demo".into(),
             ..VentureState::default()
-        }],
+        }]),
         ..Snapshot::default()
     });
     SupabaseSource::with_client("demo", &cfg, client)

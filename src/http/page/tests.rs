@@ -74,7 +74,7 @@ async fn every_venture_has_every_section() {
 #[tokio::test]
 async fn text_from_the_outside_is_escaped_and_missing_data_is_unknown() {
     let mut snap = synthetic::snapshot(1, Utc::now());
-    let v = &mut snap.ventures[0];
+    let v = std::sync::Arc::make_mut(&mut snap.ventures[0]);
     if let Some(src) = v.source.as_mut() {
         for b in &mut src.backups {
             b.label = "<img src=x onerror=alert(1)>".into();
@@ -87,7 +87,7 @@ async fn text_from_the_outside_is_escaped_and_missing_data_is_unknown() {
     empty.source = Some(crate::state::SourceState::new(
         crate::state::SourceKind::PgBackRest,
     ));
-    snap.ventures.push(empty);
+    snap.push_venture(empty);
     let html = page_of(&snap).await;
     assert!(!html.contains("<img src=x"), "a backup label became markup");
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));

@@ -158,13 +158,22 @@ impl PgBackRestSource {
                 _ = info_tick.tick() => true,
                 _ = ls_tick.tick() => false,
             };
-            let poll = async {
+            let _slot = tokio::select! {
+                slot = crate::sources::slots::pgbackrest() => slot,
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() { break; }
+                    continue;
+                }
+            };
+            // Boxed: between polls the task holds only its timers (10,000 ventures = 10,000 of
+            // these tasks), not the largest state a poll can reach.
+            let poll = Box::pin(async {
                 if info_due {
                     let _ = self.poll_info(&state, &mut health).await;
                 } else {
                     let _ = self.poll_repo_ls(&state, &mut health).await;
                 }
-            };
+            });
             tokio::select! {
                 () = poll => {}
                 changed = shutdown.changed() => {

@@ -8,10 +8,10 @@ use crate::state::{BackupFailure, VentureState};
 
 fn snapshot() -> Snapshot {
     Snapshot {
-        ventures: vec![VentureState {
+        ventures: crate::state::shared(vec![VentureState {
             name: "acme".into(),
             ..Default::default()
-        }],
+        }]),
         ..Default::default()
     }
 }

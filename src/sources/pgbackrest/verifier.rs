@@ -125,7 +125,8 @@ impl Verifier {
             }
             tokio::select! {
                 _ = shutdown.wait_for(|s| *s) => return,
-                _ = self.verify_now(&state) => {}
+                // Boxed: the idle task stays small; the run's state exists only while it runs.
+                _ = Box::pin(self.verify_now(&state)) => {}
             }
         }
     }

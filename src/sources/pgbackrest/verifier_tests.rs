@@ -27,10 +27,10 @@ const BAD: &str = "stanza: vx\nstatus: error\n  archiveId: 15-1, total WAL check
 
 fn snapshot() -> Snapshot {
     Snapshot {
-        ventures: vec![VentureState {
+        ventures: crate::state::shared(vec![VentureState {
             name: "acme".to_owned(),
             ..Default::default()
-        }],
+        }]),
         ..Default::default()
     }
 }

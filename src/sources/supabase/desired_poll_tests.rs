@@ -7,7 +7,7 @@ use crate::state::VentureState;
 
 fn snapshot() -> Snapshot {
     let mut s = Snapshot::default();
-    s.ventures.push(VentureState {
+    s.push_venture(VentureState {
         name: "demo".into(),
         ..VentureState::default()
     });
@@ -49,7 +49,10 @@ fn a_read_publishes_values_and_drift() {
     assert_eq!(got.drift.get(SCHEDULE), Some(&true));
     assert_eq!(got.drift.get(PITR), Some(&false));
     assert_eq!(
-        s.ventures[0].source.as_ref().map(|x| x.kind),
+        std::sync::Arc::make_mut(&mut s.ventures[0])
+            .source
+            .as_ref()
+            .map(|x| x.kind),
         Some(SourceKind::Supabase)
     );
     assert!(s.ventures[0].errors.is_empty());
@@ -108,13 +111,14 @@ fn no_entitlement_is_drift_not_an_error() {
 #[test]
 fn a_pgbackrest_venture_is_left_alone() {
     let mut s = snapshot();
-    s.ventures[0].source = Some(SourceState::new(SourceKind::PgBackRest));
+    std::sync::Arc::make_mut(&mut s.ventures[0]).source =
+        Some(SourceState::new(SourceKind::PgBackRest));
     let read = DesiredRead {
         schedule: Some(Ok(t(3))),
         pitr_addon: None,
     };
     apply_desired(&mut s, "demo", &BOTH, &read);
-    assert!(s.ventures[0]
+    assert!(std::sync::Arc::make_mut(&mut s.ventures[0])
         .source
         .as_ref()
         .is_some_and(|x| x.supabase.is_none()));

@@ -93,12 +93,21 @@ impl SupabaseSource {
                 break;
             }
             let started = tokio::time::Instant::now();
+            let slot = tokio::select! {
+                slot = crate::sources::slots::supabase() => slot,
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() { break; }
+                    continue;
+                }
+            };
             tokio::select! {
-                _ = self.poll(&state, &mut seen) => {}
+                // Boxed: between polls the task holds only its timer, not a poll's state.
+                _ = Box::pin(self.poll(&state, &mut seen)) => {}
                 changed = shutdown.changed() => {
                     if changed.is_err() || *shutdown.borrow() { break; }
                 }
             }
+            drop(slot);
             let next = started + self.effective_interval().max(Duration::from_millis(10));
             tokio::select! {
                 biased;
@@ -301,7 +310,7 @@ mod tests {
 
     fn snapshot() -> Snapshot {
         let mut s = Snapshot::default();
-        s.ventures.push(VentureState {
+        s.push_venture(VentureState {
             name: "demo".into(),
             ..VentureState::default()
         });
@@ -336,7 +345,9 @@ mod tests {
     fn an_unknown_venture_is_ignored() {
         let mut s = snapshot();
         apply_backups(&mut s, "other", Utc::now(), &Ok(SupabaseBackups::default()));
-        assert!(s.ventures[0].source.is_none());
+        assert!(std::sync::Arc::make_mut(&mut s.ventures[0])
+            .source
+            .is_none());
     }
 
     #[test]
@@ -352,7 +363,10 @@ mod tests {
             t0,
             &super::super::parse::parse_backups(body),
         );
-        let src = s.ventures[0].source.as_ref().expect("source");
+        let src = std::sync::Arc::make_mut(&mut s.ventures[0])
+            .source
+            .as_ref()
+            .expect("source");
         let sb = src.supabase.as_ref().expect("supabase");
         assert_eq!((sb.pitr_enabled, sb.walg_enabled), (Some(true), Some(true)));
         assert!(sb.reported_window.is_some());
@@ -366,7 +380,7 @@ mod tests {
             status: 503,
         });
         apply_backups(&mut s, "demo", t0, &err);
-        let sb = s.ventures[0]
+        let sb = std::sync::Arc::make_mut(&mut s.ventures[0])
             .source
             .as_ref()
             .and_then(|x| x.supabase.as_ref());
@@ -423,20 +437,22 @@ mod tests {
         use crate::state::{EndpointObservation, EndpointState, Role, Timed};
         let mut s = snapshot();
         let t0 = Utc::now();
-        s.ventures[0].endpoints.push(EndpointState {
-            name: "db".into(),
-            configured_role: Role::Primary,
-            observed: Some(EndpointObservation {
-                at: t0,
-                current_lsn: Some(0x3000_0000),
-                ..EndpointObservation::default()
-            }),
-            database_size: Some(Timed {
-                value: 42 << 20,
-                at: t0,
-            }),
-            ..EndpointState::default()
-        });
+        std::sync::Arc::make_mut(&mut s.ventures[0])
+            .endpoints
+            .push(EndpointState {
+                name: "db".into(),
+                configured_role: Role::Primary,
+                observed: Some(EndpointObservation {
+                    at: t0,
+                    current_lsn: Some(0x3000_0000),
+                    ..EndpointObservation::default()
+                }),
+                database_size: Some(Timed {
+                    value: 42 << 20,
+                    at: t0,
+                }),
+                ..EndpointState::default()
+            });
         let latest = t0.timestamp() - 3600;
         let body = format!(
             r#"{{"pitr_enabled":true,"physical_backup_data":{{"earliest_physical_backup_date_unix":{},"latest_physical_backup_date_unix":{latest}}}}}"#,
@@ -448,7 +464,7 @@ mod tests {
             t0,
             &super::super::parse::parse_backups(body.as_bytes()),
         );
-        let sb = s.ventures[0]
+        let sb = std::sync::Arc::make_mut(&mut s.ventures[0])
             .source
             .as_ref()
             .and_then(|x| x.supabase.as_ref())

@@ -93,7 +93,7 @@ pub async fn archiving(
 /// A shared state holding one venture with these endpoints.
 pub fn state(venture: &str, endpoints: &[(&str, Role)]) -> SharedState {
     SharedState::new(Snapshot {
-        ventures: vec![VentureState {
+        ventures: backstop::state::shared(vec![VentureState {
             name: venture.to_owned(),
             endpoints: endpoints
                 .iter()
@@ -104,7 +104,7 @@ pub fn state(venture: &str, endpoints: &[(&str, Role)]) -> SharedState {
                 })
                 .collect(),
             ..Default::default()
-        }],
+        }]),
         ..Default::default()
     })
 }
