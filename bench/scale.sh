@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # /metrics at 1, 100, 1,000 and 10,000 ventures against prometheus-postgres-exporter on the same
-# database in the same run (p50/p99 and scrapes/s under `wrk -c8`, exposition bytes per venture),
-# then RSS and idle CPU of the agent at 1,000 and 10,000 ventures with the default intervals.
+# database in the same run (p50/p99 with one scraper, scrapes/s with eight, exposition bytes per
+# venture), and RSS and idle CPU of the agent at 1,000 and 10,000 ventures with the default
+# intervals (measured first, before any scrape).
 # Prints Markdown tables with the machine.
 #
 #   bench/scale.sh                                    # COUNTS="1 100 1000 10000" IDLE_AT="1000 10000"
@@ -109,8 +110,10 @@ start() { # config n -> waits until every venture's source answered once; sets r
 }
 stop() { kill "$agent_pid"; wait "$agent_pid" 2>/dev/null || true; agent_pid=; }
 
-run_wrk() { # url -> "p50_ms p99_ms req_per_s"
-  wrk -c8 -t2 -d"$DURATION" --timeout 10s --latency "$1" | awk '
+run_wrk() { # connections url -> "p50_ms p99_ms req_per_s"
+  local threads=2
+  [ "$1" = 1 ] && threads=1
+  wrk -c"$1" -t"$threads" -d"$DURATION" --timeout 10s --latency "$2" | awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} $1=="Requests/sec:" {rps=$2}
     END {printf "%.3f %.3f %.1f\n", p50, p99, rps}'
@@ -124,12 +127,9 @@ rows=() idle_rows=()
 for n in $COUNTS; do
   f=$(config "$n")
   start "$f" "$n"
-  read -r b50 b99 brps < <(run_wrk "http://$AGENT/metrics")
-  read -r e50 e99 erps < <(run_wrk "http://$EXPORTER/metrics")
-  bbytes=$(curl -s "http://$AGENT/metrics" | wc -c)
-  ebytes=$(curl -s "http://$EXPORTER/metrics" | wc -c)
-  rows+=("$n $ready_s $b50 $b99 $brps $bbytes $e50 $e99 $erps $ebytes")
+  idle=
   if [[ " $IDLE_AT " == *" $n "* ]]; then
+    # Idle first, before any scrape: the agent only polls.
     sleep 20
     hz=$(getconf CLK_TCK)
     read -r s0 c0 < <(cpu_ticks "$agent_pid"); read -r f0 _ < <(cpu_ticks "$fake_pid")
@@ -139,32 +139,43 @@ for n in $COUNTS; do
     t1=$(date +%s.%N)
     rss=$(status_field "$agent_pid" VmRSS); hwm=$(status_field "$agent_pid" VmHWM)
     threads=$(awk '$1=="Threads:" {print $2}' "/proc/$agent_pid/status")
-    idle_rows+=("$n $rss $hwm $threads $(awk -v a="$s0" -v b="$s1" -v c="$c0" -v d="$c1" -v e="$f0" -v g="$f1" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
-      'BEGIN {w = t1 - t0; printf "%.2f %.2f %.2f %.0f", 100 * (b - a) / hz / w, 100 * (d - c) / hz / w, 100 * (g - e) / hz / w, w}')")
+    idle="$n $rss $hwm $threads $(awk -v a="$s0" -v b="$s1" -v c="$c0" -v d="$c1" -v e="$f0" -v g="$f1" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
+      'BEGIN {w = t1 - t0; printf "%.2f %.2f %.2f %.0f", 100 * (b - a) / hz / w, 100 * (d - c) / hz / w, 100 * (g - e) / hz / w, w}')"
+  fi
+  # One scraper at a time (as Prometheus scrapes) for latency, then 8 at once for throughput.
+  read -r b50 b99 _ < <(run_wrk 1 "http://$AGENT/metrics")
+  read -r _ b99c8 brps < <(run_wrk 8 "http://$AGENT/metrics")
+  read -r e50 e99 _ < <(run_wrk 1 "http://$EXPORTER/metrics")
+  read -r _ e99c8 erps < <(run_wrk 8 "http://$EXPORTER/metrics")
+  bbytes=$(curl -s "http://$AGENT/metrics" | wc -c)
+  ebytes=$(curl -s "http://$EXPORTER/metrics" | wc -c)
+  rows+=("$n $ready_s $b50 $b99 $brps $b99c8 $bbytes $e50 $e99 $erps $e99c8 $ebytes")
+  if [ -n "$idle" ]; then
+    idle_rows+=("$idle $(status_field "$agent_pid" VmRSS) $(status_field "$agent_pid" VmHWM)")
   fi
   stop
 done
 
 echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -r); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "backstop $("$BIN" --version | awk '{print $2}') (release); $(prometheus-postgres-exporter --version 2>&1 | head -1); PostgreSQL $(psql "$DSN" -Atc 'show server_version' 2>/dev/null || echo '?')"
-echo "load: wrk -c8 -t2 -d$DURATION --latency; the exporter watches the database of venture 1's endpoint, measured right after backstop in each row"
+echo "load: wrk --latency -d$DURATION, one connection (-c1 -t1: one scraper, as Prometheus scrapes) for p50/p99, eight (-c8 -t2) for scrapes/s; the exporter watches the database of venture 1's endpoint, measured right after backstop in each row"
 echo
-echo "| ventures | sources up after s | backstop p50 ms | backstop p99 ms | backstop scrapes/s | bytes | bytes/venture | exporter p50 ms | exporter p99 ms | exporter scrapes/s | exporter bytes | scrapes/s backstop/exporter |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| ventures | sources up after s | backstop p50 ms | **backstop p99 ms** | backstop scrapes/s (-c8) | backstop p99 ms (-c8) | bytes | bytes/venture | exporter p50 ms | exporter p99 ms | exporter scrapes/s (-c8) | exporter p99 ms (-c8) | exporter bytes | **scrapes/s backstop/exporter** |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for r in "${rows[@]}"; do
-  read -r n ready b50 b99 brps bbytes e50 e99 erps ebytes <<<"$r"
-  awk -v n="$n" -v ready="$ready" -v b50="$b50" -v b99="$b99" -v brps="$brps" -v bb="$bbytes" -v e50="$e50" -v e99="$e99" -v erps="$erps" -v eb="$ebytes" 'BEGIN {
-    printf "| %d | %s | %s | %s | %s | %d | %.0f | %s | %s | %s | %d | **%.1f×** |\n", n, ready, b50, b99, brps, bb, bb / n, e50, e99, erps, eb, brps / erps }'
+  read -r n ready b50 b99 brps b99c8 bbytes e50 e99 erps e99c8 ebytes <<<"$r"
+  awk -v n="$n" -v ready="$ready" -v b50="$b50" -v b99="$b99" -v brps="$brps" -v b8="$b99c8" -v bb="$bbytes" -v e50="$e50" -v e99="$e99" -v erps="$erps" -v e8="$e99c8" -v eb="$ebytes" 'BEGIN {
+    printf "| %d | %s | %s | **%s** | %s | %s | %d | %.0f | %s | %s | %s | %s | %d | **%.1f×** |\n", n, ready, b50, b99, brps, b8, bb, bb / n, e50, e99, erps, e8, eb, brps / erps }'
 done
 if [ "${#idle_rows[@]}" -gt 0 ]; then
   echo
-  echo "Idle, no scrapes, default intervals, over the window given (CPU in % of one core):"
+  echo "Idle, before any scrape, default intervals, over the window given (CPU in % of one core); then RSS after the scrapes above:"
   echo
-  echo "| ventures | RSS MB | peak RSS MB | threads | **agent CPU %** | spawned fake pgbackrest CPU % | Supabase fake CPU % | window s |"
-  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| ventures | **RSS MB, idle** | peak RSS MB (start) | threads | **agent CPU %** | spawned fake pgbackrest CPU % | Supabase fake CPU % | window s | RSS MB after the scrapes | peak RSS MB |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   for r in "${idle_rows[@]}"; do
-    read -r n rss hwm threads cpu child fake w <<<"$r"
-    echo "| $n | **$rss** | $hwm | $threads | **$cpu** | $child | $fake | $w |"
+    read -r n rss hwm threads cpu child fake w rss2 hwm2 <<<"$r"
+    echo "| $n | **$rss** | $hwm | $threads | **$cpu** | $child | $fake | $w | $rss2 | $hwm2 |"
   done
 fi
 kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null || true; fake_pid=

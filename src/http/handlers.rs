@@ -1,30 +1,50 @@
 //! Handlers of the operational endpoints: `/metrics`, `/healthz`, `/readyz` and the 404 fallback.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use futures_util::StreamExt;
+
+use super::stream::ChunkWriter;
 use super::AppState;
 use crate::metrics::Format;
 
-/// `/metrics`: OpenMetrics or Prometheus text 0.0.4, negotiated from `Accept`.
+/// `/metrics`: OpenMetrics or Prometheus text 0.0.4, negotiated from `Accept`, streamed in
+/// chunks as the encoder writes them (see [`super::stream`]).
 pub(super) async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::from_accept(accept);
-    // At 10,000 ventures the exposition is tens of MB; encode it off the async workers.
     let metrics = app.metrics.clone();
-    match tokio::task::spawn_blocking(move || metrics.encode(format)).await {
-        Ok(Ok(body)) => ([(header::CONTENT_TYPE, format.content_type())], body).into_response(),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "encoding /metrics failed");
+    let (writer, mut rx) = ChunkWriter::channel();
+    // At 10,000 ventures the exposition is tens of MB; encode it off the async workers.
+    let encoder = tokio::task::spawn_blocking(move || {
+        let mut writer = writer;
+        match metrics.encode_into(format, &mut writer) {
+            Ok(()) => writer.finish(),
+            Err(error) => {
+                tracing::error!(%error, "encoding /metrics failed");
+                writer.fail(&error);
+            }
+        }
+    });
+    match rx.recv().await {
+        Some(Ok(first)) => {
+            let rest = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|piece| (piece, rx))
+            });
+            let body = futures_util::stream::once(std::future::ready(Ok(first))).chain(rest);
             (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "metrics encoding failed\n",
+                [(header::CONTENT_TYPE, format.content_type())],
+                Body::from_stream(body),
             )
                 .into_response()
         }
-        Err(error) => {
-            tracing::error!(%error, "the /metrics encoder task failed");
+        Some(Err(_)) | None => {
+            if let Err(error) = encoder.await {
+                tracing::error!(%error, "the /metrics encoder task failed");
+            }
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "metrics encoding failed\n",

@@ -33,6 +33,7 @@ pub mod page;
 mod response;
 pub mod security;
 mod serve;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 

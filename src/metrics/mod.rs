@@ -102,16 +102,27 @@ impl Metrics {
 
     /// Encodes the whole registry in `format` and records how long it took.
     pub fn encode(&self, format: Format) -> Result<String, MetricsError> {
-        let started = Instant::now();
         let hint = self.size_hint.load(Ordering::Relaxed);
         let mut out = String::with_capacity(hint + hint / 8);
-        match format {
-            Format::OpenMetrics => text::encode(&mut out, &self.registry)?,
-            Format::PrometheusText => prometheus_text::encode(&mut out, &self.registry)?,
-        }
+        self.encode_into(format, &mut out)?;
         self.size_hint.store(out.len(), Ordering::Relaxed);
+        Ok(out)
+    }
+
+    /// Encodes the whole registry in `format` into `out` as it goes (the `/metrics` handler
+    /// streams it) and records how long it took, writing included.
+    pub fn encode_into(
+        &self,
+        format: Format,
+        out: &mut impl std::fmt::Write,
+    ) -> Result<(), MetricsError> {
+        let started = Instant::now();
+        match format {
+            Format::OpenMetrics => text::encode(out, &self.registry)?,
+            Format::PrometheusText => prometheus_text::encode(out, &self.registry)?,
+        }
         self.scrape_duration
             .observe(started.elapsed().as_secs_f64());
-        Ok(out)
+        Ok(())
     }
 }
