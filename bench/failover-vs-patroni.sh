@@ -6,6 +6,8 @@
 #   bench/failover-vs-patroni.sh                         # 10 kill trials and 50 blips per system
 #   KILLS=10 BLIPS=50 BLIP_SECONDS=3 bench/failover-vs-patroni.sh
 #   SYSTEMS=patroni bench/failover-vs-patroni.sh         # one side only (patroni | backstop)
+#   HAPROXY_CHECK="inter 1s fastinter 250ms fall 2 rise 1" SYSTEMS=backstop bench/failover-vs-patroni.sh
+#                                                        # HAProxy's checks as deploy/haproxy.cfg ships them
 #
 # Needs: root (PostgreSQL and Patroni run as the `postgres` user), PostgreSQL 15 binaries, HAProxy,
 # python3-psycopg2, and `apt-get install -y patroni etcd-server etcd-client`. Uses 127.0.0.1 only,
@@ -50,6 +52,7 @@ BLIP_SECONDS=${BLIP_SECONDS:-3}
 SYSTEMS=${SYSTEMS:-patroni backstop}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 HAPROXY_PORT=${HAPROXY_PORT:-15000}
+HAPROXY_CHECK=${HAPROXY_CHECK:-inter 3s fall 3 rise 2}
 AGENT_PORT=19848
 [[ $(id -u) == 0 ]] || { echo "run as root (PostgreSQL and Patroni run as the postgres user)" >&2; exit 1; }
 for bin in haproxy patroni etcd etcdctl curl "$PGBIN/pg_ctl"; do
@@ -161,7 +164,7 @@ listen primary
     bind 127.0.0.1:$HAPROXY_PORT
 $1
     http-check expect status 200
-    default-server inter 3s fall 3 rise 2 on-marked-down shutdown-sessions
+    default-server $HAPROXY_CHECK on-marked-down shutdown-sessions
 $2
 CFG
   haproxy -f "$out/haproxy.cfg" -db >"$out/haproxy.log" 2>&1 & PIDS[haproxy]=$!
@@ -483,7 +486,7 @@ echo "| kernel | $(uname -r) |"
 echo "| PostgreSQL | $pgver |"
 echo "| Patroni | $(patroni --version | awk '{print $2}') ($(dpkg-query -W -f='${Version}' patroni 2>/dev/null)) |"
 echo "| etcd | $(etcd --version | awk '/etcd Version/ {print $3}') ($(dpkg-query -W -f='${Version}' etcd-server 2>/dev/null)) |"
-echo "| HAProxy | $(haproxy -v | awk 'NR==1 {print $3}') (inter 3s fall 3 rise 2, on-marked-down shutdown-sessions) |"
+echo "| HAProxy | $(haproxy -v | awk 'NR==1 {print $3}') ($HAPROXY_CHECK, on-marked-down shutdown-sessions) |"
 echo "| load average | before $load_before, after $load_after |"
 echo "| run | $started to $(date -u +%FT%TZ); KILLS=$KILLS BLIPS=$BLIPS BLIP_SECONDS=$BLIP_SECONDS |"
 echo

@@ -62,6 +62,9 @@ exporter_pid=$!
 for url in "http://$FAKE/v1/projects/aaaaaaaaaaaaaaaaaaaa" "http://$EXPORTER/metrics"; do
   for _ in $(seq 100); do curl -fs "$url" >/dev/null && break; sleep 0.1; done
 done
+for p in $fake_pid $exporter_pid; do
+  kill -0 "$p" 2>/dev/null || { echo "a fake or the exporter did not start (port taken?): $(cat "$out/fake-supabase.out" "$out/exporter.log")" >&2; exit 1; }
+done
 
 config() { # n -> config file with n ventures
   local n=$1 f="$out/backstop-$1.toml"

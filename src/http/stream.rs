@@ -101,7 +101,10 @@ mod tests {
         w.finish();
         let (all, pieces) = reader.join().expect("reader");
         assert_eq!(all.len(), line.len() * 10_000);
-        assert_eq!(std::str::from_utf8(&all).expect("utf8"), line.repeat(10_000));
+        assert_eq!(
+            std::str::from_utf8(&all).expect("utf8"),
+            line.repeat(10_000)
+        );
         assert!(pieces >= 9, "{pieces} pieces");
     }
 

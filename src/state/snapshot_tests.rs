@@ -38,7 +38,10 @@ fn lookups_use_the_index_and_survive_ventures_added_later() {
     let state = fleet(3);
     let snap = state.load();
     assert_eq!(snap.index.len(), 3);
-    assert_eq!(snap.venture("v00002").map(|v| v.name.as_str()), Some("v00002"));
+    assert_eq!(
+        snap.venture("v00002").map(|v| v.name.as_str()),
+        Some("v00002")
+    );
     assert!(snap.venture("nope").is_none());
     state.update(|s| {
         s.push_venture(VentureState {
@@ -61,5 +64,9 @@ fn lookups_use_the_index_and_survive_ventures_added_later() {
 fn ventures_mut_touches_all_of_them() {
     let state = fleet(4);
     state.update(|s| s.ventures_mut().for_each(|v| v.leader = Some(false)));
-    assert!(state.load().ventures.iter().all(|v| v.leader == Some(false)));
+    assert!(state
+        .load()
+        .ventures
+        .iter()
+        .all(|v| v.leader == Some(false)));
 }
