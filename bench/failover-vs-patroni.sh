@@ -453,13 +453,14 @@ backstop_side_hooks() {
     if [[ -n $new ]]; then b_clone "$1" "$new"; fi
   }
   side_before_trial() { # a fresh agent (cooldown 10m would refuse the next trial), warmed up
-    if [[ -z ${PIDS[backstop]:-} ]]; then
-      b_agent_start
-      wait_until 60 "the agent's health endpoint to route to the primary" through_haproxy_ok || true
-      sleep 5   # baseline: a healthy primary and a streaming standby seen for several probes
-    fi
+    [[ -n ${PIDS[backstop]:-} ]] || b_agent_start
+    wait_until 60 "the agent's health endpoint to route to the primary" through_haproxy_ok || true
+    sleep 5   # baseline: a healthy primary and a streaming standby seen for several probes
   }
-  side_after_trial() { b_agent_stop; }
+  # The fresh agent starts right after the trial, before the rejoin: HAProxy's checks go to the
+  # agent, and with fast checks (fall 2, fastinter) a stopped agent takes the primary out before
+  # the next trial's "writable through HAProxy" could see it.
+  side_after_trial() { b_agent_stop; b_agent_start; }
   side_before_blips() { side_before_trial; }
   side_after_blips() { :; }
 }

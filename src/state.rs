@@ -71,10 +71,11 @@ pub struct Snapshot {
     pub generation: u64,
     /// The agent itself.
     pub agent: AgentState,
-    /// One entry per configured venture, in configuration order. Each is shared between
-    /// snapshots until an update changes it, so an update copies one venture and a vector of
-    /// pointers, not the fleet (10,000 ventures: 80 KB, not hundreds of MB).
-    pub ventures: Vec<Arc<VentureState>>,
+    /// One entry per configured venture, in configuration order. A persistent vector: each
+    /// venture, and each 64-wide node holding them, is shared between snapshots until an update
+    /// changes it, so an update copies one venture and a path of nodes, not the fleet (at 10,000
+    /// ventures a flat vector of pointers cost 80 KB and 10,000 reference counts per update).
+    pub ventures: imbl::Vector<Arc<VentureState>>,
     /// Venture name → position in `ventures`, built by [`SharedState::new`]; a stale or missing
     /// entry falls back to a scan, so code that pushes ventures (tests) stays correct.
     pub index: Arc<HashMap<String, usize>>,
@@ -119,7 +120,7 @@ impl Snapshot {
     /// Appends a venture (keeps the index whole).
     pub fn push_venture(&mut self, venture: VentureState) {
         Arc::make_mut(&mut self.index).insert(venture.name.clone(), self.ventures.len());
-        self.ventures.push(Arc::new(venture));
+        self.ventures.push_back(Arc::new(venture));
     }
 
     /// The name index rebuilt from `ventures`.
@@ -136,7 +137,7 @@ impl Snapshot {
 }
 
 /// Ventures as a snapshot holds them (tests and fixtures build them as plain values).
-pub fn shared(ventures: Vec<VentureState>) -> Vec<Arc<VentureState>> {
+pub fn shared(ventures: Vec<VentureState>) -> imbl::Vector<Arc<VentureState>> {
     ventures.into_iter().map(Arc::new).collect()
 }
 

@@ -49,7 +49,7 @@ fn lookups_use_the_index_and_survive_ventures_added_later() {
             ..Default::default()
         });
         // A venture pushed without the index is still found, by a scan.
-        s.ventures.push(Arc::new(VentureState {
+        s.ventures.push_back(Arc::new(VentureState {
             name: "unindexed".into(),
             ..Default::default()
         }));
