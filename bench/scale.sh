@@ -7,6 +7,7 @@
 #
 #   bench/scale.sh                                    # COUNTS="1 100 1000 10000" IDLE_AT="1000 10000"
 #   COUNTS="1 1000" IDLE_AT=1000 IDLE_SECONDS=120 bench/scale.sh   # a quicker try
+#   COUNTS=1 IDLE_AT= bench/scale.sh                  # one venture against the exporter, about a minute
 #
 # The ventures: venture 1 has an endpoint on BENCH_DSN (the database the exporter watches); odd
 # ventures have a pgBackRest source (a fake `pgbackrest` printing the recorded 2.45 `info` and
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 DSN=${BENCH_DSN:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 DURATION=${BENCH_DURATION:-10s}
 COUNTS=${COUNTS:-1 100 1000 10000}
-IDLE_AT=${IDLE_AT:-1000 10000}
+IDLE_AT=${IDLE_AT-1000 10000}   # empty: no idle measurement
 IDLE_SECONDS=${IDLE_SECONDS:-600}
 for bin in wrk prometheus-postgres-exporter python3 curl; do
   command -v "$bin" >/dev/null || { echo "missing $bin: apt-get install -y wrk prometheus-postgres-exporter python3 curl" >&2; exit 1; }

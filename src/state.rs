@@ -87,7 +87,7 @@ impl Snapshot {
         Self {
             generation,
             agent,
-            ventures: ventures.into_iter().map(Arc::new).collect(),
+            ventures: shared(ventures),
             index: Arc::default(),
         }
         .reindexed()

@@ -3,6 +3,15 @@
 
 use proptest::prelude::*;
 
+/// `cases` cases, with no failure-persistence files written into the source tree.
+pub(crate) fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 /// Longest arbitrary input generated (parsers also cut at [`super::MAX_INPUT`]).
 const MAX_ARBITRARY: usize = 2048;
 

@@ -7,18 +7,10 @@ use chrono::{DateTime, Datelike, FixedOffset, TimeZone, Utc};
 use proptest::prelude::*;
 
 use crate::fuzzing::seeds::seeds;
-use crate::fuzzing::strategies::{bytes, mutated_seeds};
+use crate::fuzzing::strategies::{bytes, config, mutated_seeds};
 use crate::fuzzing::{self, check_retention, decode_retention};
 
 use super::{evaluate, BackupKind, Item, Policy, RetentionDuration};
-
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 fn at(secs: i64, offset: i32) -> DateTime<FixedOffset> {
     FixedOffset::east_opt(offset)

@@ -4,16 +4,8 @@
 use proptest::prelude::*;
 
 use crate::fuzzing::seeds::seeds;
-use crate::fuzzing::strategies::{bytes, mutated_seeds};
+use crate::fuzzing::strategies::{bytes, config, mutated_seeds};
 use crate::fuzzing::{self, STANZA};
-
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
 
 #[test]
 fn every_seed_parses() {

@@ -5,15 +5,7 @@ use proptest::prelude::*;
 
 use crate::fuzzing;
 use crate::fuzzing::seeds::seeds;
-use crate::fuzzing::strategies::{bytes, mutated_seeds};
-
-fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
+use crate::fuzzing::strategies::{bytes, config, mutated_seeds};
 
 #[test]
 fn every_seed_parses() {
