@@ -5,7 +5,6 @@
 //! hung `repo-ls` while `info` answers. After each, no process of the fake is left and the
 //! last good values stayed visible.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -36,20 +35,9 @@ esac
 
 /// Writes the fake (both subcommands `good`) and its files into `dir`; returns its path.
 pub(super) fn fake(dir: &Path) -> PathBuf {
-    std::fs::write(dir.join("info.json"), INFO).expect("info");
-    std::fs::write(dir.join("ls.json"), LS).expect("ls");
     set(dir, "info", "good");
     set(dir, "ls", "good");
-    std::fs::create_dir_all(dir.join("log")).expect("log dir");
-    std::fs::write(
-        dir.join("pgbackrest.conf"),
-        format!("[global]\nlog-path={}\n", dir.join("log").display()),
-    )
-    .expect("conf");
-    let script = dir.join("pgbackrest");
-    std::fs::write(&script, SCRIPT).expect("script");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    script
+    harness::pgbackrest::write_fake(dir, SCRIPT, INFO, LS)
 }
 
 /// Sets what `what` does next: `info` or `ls`: `good`, `hang` or `orphan`; `restore`: `hang`

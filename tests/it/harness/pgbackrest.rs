@@ -214,3 +214,21 @@ impl Runner {
         cmd.output().expect("pgbackrest runs")
     }
 }
+
+/// A fake `pgbackrest` in `dir`: the shell `script`, the `info` and `repo-ls` answers it prints
+/// (`info.json`, `ls.json`), and a `pgbackrest.conf` whose `log-path` is `dir/log`. Returns the
+/// script's path; the caller writes whatever mode files its script reads.
+pub fn write_fake(dir: &Path, script: &str, info: &str, ls: &str) -> PathBuf {
+    std::fs::write(dir.join("info.json"), info).expect("info");
+    std::fs::write(dir.join("ls.json"), ls).expect("ls");
+    std::fs::create_dir_all(dir.join("log")).expect("log dir");
+    std::fs::write(
+        dir.join("pgbackrest.conf"),
+        format!("[global]\nlog-path={}\n", dir.join("log").display()),
+    )
+    .expect("conf");
+    let path = dir.join("pgbackrest");
+    std::fs::write(&path, script).expect("script");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}

@@ -3,7 +3,6 @@
 //! values stay, the hung process group is killed, and /metrics keeps answering fast.
 
 use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -33,19 +32,8 @@ esac
 
 /// Writes the fake and its files into `dir`; returns the script path.
 fn fake(dir: &Path) -> std::path::PathBuf {
-    std::fs::write(dir.join("info.json"), INFO).expect("info");
-    std::fs::write(dir.join("ls.json"), LS).expect("ls");
     std::fs::write(dir.join("mode"), "good").expect("mode");
-    std::fs::create_dir_all(dir.join("log")).expect("log dir");
-    std::fs::write(
-        dir.join("pgbackrest.conf"),
-        format!("[global]\nlog-path={}\n", dir.join("log").display()),
-    )
-    .expect("conf");
-    let script = dir.join("pgbackrest");
-    std::fs::write(&script, SCRIPT).expect("script");
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    script
+    harness::pgbackrest::write_fake(dir, SCRIPT, INFO, LS)
 }
 
 fn errors(state: &SharedState, kind: ErrorKind) -> u64 {
